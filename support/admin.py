@@ -1,0 +1,128 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from support.models import (
+    AgentProfile,
+    AuditEvent,
+    BusinessCalendar,
+    CustomerProfile,
+    Holiday,
+    Language,
+    Notification,
+    OutboundEmail,
+    SLAClock,
+    SLAPolicy,
+    User,
+    WeeklyHours,
+)
+from support.services import audit_view_record
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services: visible, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(CustomerProfile)
+class CustomerProfileAdmin(admin.ModelAdmin):
+    list_display = ["account_number", "user", "tier", "language", "time_zone", "account_manager"]
+    list_filter = ["tier", "language"]
+    search_fields = ["account_number", "user__email"]
+    list_select_related = ["user", "account_manager"]
+    autocomplete_fields = ["user"]
+    # The anti-phishing phrase is the customer's secret against fake staff: staff never see it.
+    exclude = ["anti_phishing_phrase"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.has_view_permission(request, obj):
+            audit_view_record(obj, actor=request.user, request=request, what="admin.customer")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "chat_capacity", "handles_chat", "handles_email", "handles_callbacks", "handles_documents"]
+    filter_horizontal = ["languages"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+
+
+@admin.register(Language)
+class LanguageAdmin(admin.ModelAdmin):
+    list_display = ["code", "__str__"]
+
+
+class WeeklyHoursInline(admin.TabularInline):
+    model = WeeklyHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "always_open"]
+    inlines = [WeeklyHoursInline, HolidayInline]
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(admin.ModelAdmin):
+    list_display = ["channel", "metric", "priority", "vip", "target", "warning_percent", "calendar"]
+    list_filter = ["channel", "metric", "vip"]
+    list_select_related = ["calendar"]
+
+
+@admin.register(SLAClock)
+class SLAClockAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "channel", "metric", "state", "vip", "started_at", "due_at", "met_at", "breached_at"]
+    list_filter = ["channel", "metric", "state", "vip"]
+    date_hierarchy = "due_at"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor_repr", "verb", "object_repr", "ip_address"]
+    list_filter = ["verb"]
+    search_fields = ["actor_repr", "object_repr", "object_id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status"]
+    # The body can carry a reset link or the customer's phrase: list metadata only.
+    exclude = ["body_text", "body_html"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "kind", "message", "read_at"]
+    list_select_related = ["recipient"]

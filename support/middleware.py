@@ -1,0 +1,36 @@
+import zoneinfo
+
+from django.conf import settings
+from django.utils import timezone, translation
+
+from support.permissions import customer_profile_of
+
+_UI_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+
+class UserPreferencesMiddleware:
+    """Use the logged-in person's profile: time zone for every date, a customer's language for the UI."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tz_name = None
+        user = getattr(request, "user", None)
+        profile = customer_profile_of(user) if user is not None else None
+        if profile is not None:
+            tz_name = profile.time_zone
+            language = translation.get_supported_language_variant(profile.language) if profile.language else None
+            if language in _UI_LANGUAGES:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        elif user is not None and user.is_authenticated and hasattr(user, "agent_profile"):
+            tz_name = user.agent_profile.time_zone
+        if tz_name:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(tz_name))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

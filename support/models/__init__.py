@@ -1,0 +1,21 @@
+from .accounts import AgentProfile, CustomerProfile, Language, User
+from .audit import AuditEvent
+from .calendar import BusinessCalendar, Holiday, WeeklyHours
+from .notifications import Notification, OutboundEmail
+from .sla import Channel, SLAClock, SLAPolicy
+
+__all__ = [
+    "AgentProfile",
+    "AuditEvent",
+    "BusinessCalendar",
+    "Channel",
+    "CustomerProfile",
+    "Holiday",
+    "Language",
+    "Notification",
+    "OutboundEmail",
+    "SLAClock",
+    "SLAPolicy",
+    "User",
+    "WeeklyHours",
+]

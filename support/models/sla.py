@@ -1,0 +1,132 @@
+"""SLA policies and the one clock table every channel uses (DESIGN: "One SLA mechanism")."""
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .calendar import BusinessCalendar
+
+
+class Channel(models.TextChoices):
+    CHAT = "chat", _("Live chat")
+    EMAIL = "email", _("E-mail")
+    WEB = "web", _("Ticket (web form)")
+    CALLBACK = "callback", _("Call-back")
+    DOCUMENT = "document", _("Document review")
+    COMPLAINT = "complaint", _("Complaint / escalation")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Metric(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    NEXT_RESPONSE = "next_response", _("Next response")
+    RESOLUTION = "resolution", _("Resolution")
+    CALLBACK_PUNCTUALITY = "callback_punctuality", _("Call-back punctuality")
+    DOCUMENT_REVIEW = "document_review", _("Document review")
+
+
+class SLAPolicy(models.Model):
+    """A promise: for this channel and metric (priority, VIP), respond within `target` business time."""
+
+    Metric = Metric
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    metric = models.CharField(_("metric"), max_length=32, choices=Metric.choices)
+    priority = models.CharField(
+        _("priority"), max_length=16, choices=Priority.choices, blank=True, help_text=_("Blank applies to every priority.")
+    )
+    vip = models.BooleanField(_("for VIP customers"), default=False)
+    target = models.DurationField(_("target"))
+    warning_percent = models.PositiveSmallIntegerField(
+        _("warn at (% of target)"), default=75, help_text=_("When the assignee is warned, as a share of the target.")
+    )
+    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["channel", "metric", "vip", "priority"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "metric", "priority", "vip"], name="sla_policy_unique"),
+            models.CheckConstraint(
+                condition=models.Q(warning_percent__gte=1, warning_percent__lte=100), name="sla_policy_warning_pct"
+            ),
+        ]
+
+    def __str__(self):
+        who = "VIP" if self.vip else "standard"
+        return f"{self.get_channel_display()} / {self.get_metric_display()} / {self.priority or 'any'} / {who}: {self.target}"
+
+
+class SLAClock(models.Model):
+    """One running promise on one case (ticket, chat, call-back, verification case)."""
+
+    Channel = Channel
+    Metric = Metric
+    Priority = Priority
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        MET = "met", _("Met")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE_STATES = (State.RUNNING, State.PAUSED)
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    metric = models.CharField(_("metric"), max_length=32, choices=Metric.choices)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64)
+    case = GenericForeignKey("content_type", "object_id")
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="clocks")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="clocks")
+    priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    vip = models.BooleanField(_("VIP"), default=False)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RUNNING)
+    target = models.DurationField(_("target"))
+    started_at = models.DateTimeField(_("started"))
+    due_at = models.DateTimeField(_("due"))
+    warn_at = models.DateTimeField(_("warn at"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    # Business time left to the due/warn instants when paused; resume recomputes both from it.
+    remaining = models.DurationField(null=True, blank=True)
+    warn_remaining = models.DurationField(null=True, blank=True)
+    warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
+    met_at = models.DateTimeField(_("met"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+        ordering = ["due_at"]
+        indexes = [
+            # "Running clocks due before T" is one range scan of this partial index.
+            models.Index(fields=["due_at"], condition=models.Q(state="running"), name="sla_running_due_idx"),
+            models.Index(
+                fields=["warn_at"],
+                condition=models.Q(state="running", warned_at__isnull=True),
+                name="sla_running_warn_idx",
+            ),
+            models.Index(fields=["content_type", "object_id"], name="sla_clock_case_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "metric"],
+                condition=models.Q(state__in=["running", "paused"]),
+                name="sla_one_active_clock_per_metric",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.get_metric_display()} #{self.object_id} ({self.get_state_display()})"
+
+    @property
+    def is_breached(self) -> bool:
+        return self.breached_at is not None or (self.met_at is not None and self.met_at > self.due_at)

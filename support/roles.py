@@ -1,0 +1,43 @@
+"""Roles are Django groups with permissions; kept in step after every migrate."""
+from django.contrib.auth.models import Group, Permission
+
+_CALENDAR_VIEW = ["support.view_businesscalendar", "support.view_weeklyhours", "support.view_holiday"]
+_CALENDAR_EDIT = [
+    f"support.{action}_{model}"
+    for action in ("add", "change", "delete")
+    for model in ("businesscalendar", "weeklyhours", "holiday")
+]
+
+# Later apps append their permissions here (tickets, chat, callbacks, kyc).
+ROLES: dict[str, list[str]] = {
+    "customer": [],
+    "agent": [*_CALENDAR_VIEW, "support.view_slapolicy", "support.view_slaclock", "support.view_agentprofile"],
+    "supervisor": [
+        *_CALENDAR_VIEW,
+        *_CALENDAR_EDIT,
+        "support.view_slapolicy",
+        "support.change_slapolicy",
+        "support.view_slaclock",
+        "support.view_agentprofile",
+        "support.change_agentprofile",
+        "support.view_customerprofile",
+        "support.change_customerprofile",
+        "support.view_auditevent",
+        "support.view_outboundemail",
+    ],
+    "scheduler": [*_CALENDAR_VIEW, "support.view_agentprofile"],
+}
+STAFF_ROLES = ("agent", "supervisor", "scheduler")
+
+
+def roles_sync(**_kwargs) -> None:
+    """Create the role groups and give each exactly its permissions (post_migrate)."""
+    for role, perms in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if found is not None:
+                wanted.append(found)
+        group.permissions.set(wanted)

@@ -1,0 +1,32 @@
+"""Every state change the shared core makes (DESIGN: services are the only writers)."""
+from .accounts import agent_create, customer_create, customer_profile_update, user_role_grant
+from .audit import audit_event_record, audit_view_record
+from .notifications import email_deliver, email_queue, email_queue_for_user, notification_mark_read, notification_send
+from .sla import (
+    sla_clock_cancel,
+    sla_clock_pause,
+    sla_clock_resume,
+    sla_clock_satisfy,
+    sla_clock_start,
+    sla_policy_for,
+)
+
+__all__ = [
+    "agent_create",
+    "audit_event_record",
+    "audit_view_record",
+    "customer_create",
+    "customer_profile_update",
+    "email_deliver",
+    "email_queue",
+    "email_queue_for_user",
+    "notification_mark_read",
+    "notification_send",
+    "sla_clock_cancel",
+    "sla_clock_pause",
+    "sla_clock_resume",
+    "sla_clock_satisfy",
+    "sla_clock_start",
+    "sla_policy_for",
+    "user_role_grant",
+]

@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from support import api, views
+from support.forms import DeskPasswordResetForm
+
+admin.site.site_header = "Support desk"
+admin.site.site_title = "Support desk"
+
+accounts = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=DeskPasswordResetForm),
+        name="password_reset",
+    ),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"
+    ),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+api_urls = [
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("customers/<str:account_number>/", api.CustomerDetailView.as_view(), name="api-customer"),
+    path("contact/", api.ContactView.as_view(), name="api-contact"),
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("profile/", views.profile_edit, name="profile"),
+    path("contact/", views.contact, name="contact"),
+    path("i18n/setlang/", views.language_set, name="set_language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include(accounts)),
+    path("api/", include(api_urls)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,96 @@
+"""The personal area of the shared core: home, profile, contact page, language switch."""
+import zoneinfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
+
+from support.forms import ProfileForm
+from support.permissions import customer_profile_of
+from support.selectors import channel_statuses, customer_home_sections, recommended_channels
+from support.services import customer_profile_update
+
+
+def _customer_or_redirect(request):
+    profile = customer_profile_of(request.user)
+    if profile is None:
+        if request.user.is_staff:
+            return None, redirect("admin:index")
+        raise PermissionDenied(_("The personal area is for customers."))
+    return profile, None
+
+
+@login_required
+def home(request):
+    profile, response = _customer_or_redirect(request)
+    if response:
+        return response
+    return render(request, "support/home.html", {"profile": profile, "sections": customer_home_sections(request.user)})
+
+
+@login_required
+def profile_edit(request):
+    profile, response = _customer_or_redirect(request)
+    if response:
+        return response
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        # The form validated a copy; the service is the one writer.
+        fresh = type(profile).objects.get(pk=profile.pk)
+        customer_profile_update(fresh, actor=request.user, request=request, **form.cleaned_data)
+        with translation.override(fresh.language):
+            messages.success(request, _("Your profile was saved."))
+        return redirect("profile")
+    return render(request, "support/profile.html", {"profile": profile, "form": form})
+
+
+def _viewer_time_zone(request) -> str:
+    profile = customer_profile_of(request.user)
+    if profile is not None:
+        return profile.time_zone
+    requested = request.GET.get("tz", "")
+    if requested in zoneinfo.available_timezones():
+        return requested
+    return timezone.get_current_timezone_name()
+
+
+@require_GET
+def contact(request):
+    tz_name = _viewer_time_zone(request)
+    profile = customer_profile_of(request.user)
+    statuses = channel_statuses(vip=bool(profile and profile.is_vip))
+    with timezone.override(zoneinfo.ZoneInfo(tz_name)):
+        return render(
+            request,
+            "support/contact.html",
+            {"statuses": statuses, "recommended": recommended_channels(), "tz_name": tz_name, "now": timezone.now()},
+        )
+
+
+@require_POST
+def language_set(request):
+    """Switch the UI language; a customer's choice is also saved to their profile (and used for e-mail)."""
+    profile = customer_profile_of(request.user)
+    code = request.POST.get("language", "")
+    if profile is not None and translation.check_for_language(code):
+        try:
+            customer_profile_update(profile, actor=request.user, request=request, language=code)
+        except ValidationError:
+            pass
+    return set_language(request)
+
+
+@require_GET
+def healthz(request):
+    """Liveness for load balancers: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+

@@ -1,0 +1,87 @@
+"""Shared fixtures, and the rule for tests that need a real server.
+
+A test marked `postgres` or `redis` is skipped when DATABASE_URL / REDIS_URL is unset (a laptop);
+under DESK_REQUIRE_SERVICES=1 or CI=true (.ci/run) it fails instead, and it always fails when the
+variable is set but the server does not answer.
+"""
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.factories import AgentFactory, CustomerFactory, SupervisorFactory
+
+REQUIRE_SERVICES = os.environ.get("DESK_REQUIRE_SERVICES") == "1" or os.environ.get("CI", "").lower() == "true"
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def _service_problem(kind: str) -> tuple[str, bool] | None:
+    """(message, must_fail) when the service a test needs is not there, else None."""
+    if kind == "postgres":
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith(("postgres://", "postgresql://")):
+            return "needs PostgreSQL: DATABASE_URL is not a postgres:// URL", REQUIRE_SERVICES
+        if not _reachable(url, 5432):
+            return f"PostgreSQL at {urlparse(url).hostname} is unreachable", True
+    if kind == "redis":
+        url = os.environ.get("REDIS_URL", "")
+        if not url:
+            return "needs Redis: REDIS_URL is unset", REQUIRE_SERVICES
+        if not _reachable(url, 6379):
+            return f"Redis at {urlparse(url).hostname} is unreachable", True
+    return None
+
+
+def pytest_sessionstart(session):
+    if REQUIRE_SERVICES:
+        for kind in ("postgres", "redis"):
+            problem = _service_problem(kind)
+            if problem:
+                raise pytest.UsageError(f"CI requires real services: {problem[0]}")
+
+
+def pytest_runtest_setup(item):
+    for kind in ("postgres", "redis"):
+        if item.get_closest_marker(kind):
+            problem = _service_problem(kind)
+            if problem:
+                message, must_fail = problem
+                if must_fail:
+                    pytest.fail(message, pytrace=False)
+                pytest.skip(message)
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory().user
+
+
+@pytest.fixture
+def other_customer(db):
+    return CustomerFactory().user
+
+
+@pytest.fixture
+def agent(db):
+    return AgentFactory().user
+
+
+@pytest.fixture
+def supervisor(db):
+    return SupervisorFactory().user
+
+
+@pytest.fixture
+def support_calendar(db):
+    from support.selectors import default_calendar
+
+    return default_calendar()
