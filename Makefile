@@ -35,7 +35,7 @@ test: setup
 
 messages: setup
 	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --add-location file
-	$(BIN)/python manage.py compilemessages -l zh_Hans
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -188,7 +188,7 @@ class Migration(migrations.Migration):
                 ('priority', models.CharField(blank=True, choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], help_text='Blank applies to every priority.', max_length=16, verbose_name='priority')),
                 ('vip', models.BooleanField(default=False, verbose_name='for VIP customers')),
                 ('target', models.DurationField(verbose_name='target')),
-                ('warning_percent', models.PositiveSmallIntegerField(default=75, help_text='When the assignee is warned, as a share of the target.', verbose_name='warn at (% of target)')),
+                ('warning_percent', models.PositiveSmallIntegerField(default=75, help_text='When the assignee is warned, as a share of the target.', verbose_name='warn at (percent of target)')),
                 ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='support.businesscalendar', verbose_name='calendar')),
             ],
             options={

@@ -44,7 +44,7 @@ class SLAPolicy(models.Model):
     vip = models.BooleanField(_("for VIP customers"), default=False)
     target = models.DurationField(_("target"))
     warning_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of target)"), default=75, help_text=_("When the assignee is warned, as a share of the target.")
+        _("warn at (percent of target)"), default=75, help_text=_("When the assignee is warned, as a share of the target.")
     )
     calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT)
 
