@@ -13,3 +13,4 @@ class SupportConfig(AppConfig):
 
         # Groups need the permissions Django creates after migrate; this is setup, not business flow.
         post_migrate.connect(roles_sync, dispatch_uid="support.roles_sync")
+

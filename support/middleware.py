@@ -20,7 +20,10 @@ class UserPreferencesMiddleware:
         profile = customer_profile_of(user) if user is not None else None
         if profile is not None:
             tz_name = profile.time_zone
-            language = translation.get_supported_language_variant(profile.language) if profile.language else None
+            try:
+                language = translation.get_supported_language_variant(profile.language)
+            except LookupError:  # a support language the UI is not translated into: keep the request's
+                language = None
             if language in _UI_LANGUAGES:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language

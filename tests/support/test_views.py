@@ -111,6 +111,11 @@ def test_language_switcher_saves_the_customers_language(client, customer):
     assert "您的工单" in client.get("/").content.decode()
 
 
+def test_customer_asking_support_in_a_language_without_ui_gets_english(client):
+    client.force_login(CustomerFactory(language="ru").user)
+    assert "Your tickets" in client.get("/").content.decode()
+
+
 def test_language_switcher_for_visitors(client):
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/contact/"})
     assert "联系我们" in client.get("/contact/").content.decode()
