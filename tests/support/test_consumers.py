@@ -111,3 +111,24 @@ async def test_malformed_frames_get_an_error_frame_and_the_socket_stays_open(raw
     await comm.send_to(text_data=json.dumps({"type": "mark_read", "id": 999999}))
     assert (await comm.receive_json_from())["error"] == "notification not found"
     await comm.disconnect()
+
+
+async def test_session_cookie_authenticates_through_the_real_middleware_stack():
+    """No scope injection: the browser's session cookie, read by AuthMiddlewareStack."""
+    from django.conf import settings
+    from django.test import Client
+
+    user = await make_customer()
+    client = Client()
+    await database_sync_to_async(client.force_login)(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    comm = WebsocketCommunicator(application, "/ws/notifications/", headers=[(b"origin", ALLOWED), (b"cookie", cookie)])
+    connected, _ = await comm.connect()
+    assert connected
+    assert (await comm.receive_json_from())["type"] == "hello"
+    await comm.disconnect()
+    await database_sync_to_async(client.logout)()
+    comm = WebsocketCommunicator(application, "/ws/notifications/", headers=[(b"origin", ALLOWED), (b"cookie", cookie)])
+    connected, code = await comm.connect()
+    assert not connected and code == 4401  # the logged-out session no longer opens a socket
+    await comm.disconnect()
