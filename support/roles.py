@@ -8,10 +8,27 @@ _CALENDAR_EDIT = [
     for model in ("businesscalendar", "weeklyhours", "holiday")
 ]
 
-# Later apps append their permissions here (tickets, chat, callbacks, kyc).
+_TICKETS_WORK = [
+    "tickets.view_ticket",
+    "tickets.change_ticket",
+    "tickets.view_ticketmessage",
+    "tickets.view_ticketattachment",
+    "tickets.view_inboundemail",
+    "tickets.change_inboundemail",  # re-run a quarantined message
+    "tickets.view_cannedreply",
+]
+_TICKETS_MANAGE = [f"tickets.{action}_cannedreply" for action in ("add", "change", "delete")]
+
+# Each app's permissions per role (tickets now; chat, callbacks, kyc as they arrive).
 ROLES: dict[str, list[str]] = {
     "customer": [],
-    "agent": [*_CALENDAR_VIEW, "support.view_slapolicy", "support.view_slaclock", "support.view_agentprofile"],
+    "agent": [
+        *_CALENDAR_VIEW,
+        "support.view_slapolicy",
+        "support.view_slaclock",
+        "support.view_agentprofile",
+        *_TICKETS_WORK,
+    ],
     "supervisor": [
         *_CALENDAR_VIEW,
         *_CALENDAR_EDIT,
@@ -24,6 +41,8 @@ ROLES: dict[str, list[str]] = {
         "support.change_customerprofile",
         "support.view_auditevent",
         "support.view_outboundemail",
+        *_TICKETS_WORK,
+        *_TICKETS_MANAGE,
     ],
     "scheduler": [*_CALENDAR_VIEW, "support.view_agentprofile"],
 }

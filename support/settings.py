@@ -205,6 +205,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
+# Customer files (ticket attachments, later identity documents): never under MEDIA_URL.
+PRIVATE_STORAGE_ROOT = Path(os.environ.get("PRIVATE_STORAGE_ROOT", VAR_DIR / "private"))
 MEDIA_URL = "/media/"
 
 # Mail: the console in development, SMTP otherwise.
@@ -261,6 +263,12 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 PHONENUMBER_DEFAULT_REGION = None  # numbers must carry their country code
 
 # The desk's own defaults.
+DESK_EMAIL_ADDRESS = os.environ.get("DESK_EMAIL_ADDRESS", "support@desk.localhost")  # where customers write
+DESK_BASE_URL = os.environ.get("DESK_BASE_URL", f"http://localhost:{DESK_PORT}")  # links in e-mail
+TICKET_ATTACHMENT_MAX_BYTES = env_int("TICKET_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+TICKET_ATTACHMENT_MAX_COUNT = env_int("TICKET_ATTACHMENT_MAX_COUNT", 20)
+TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)
+TICKET_CLAIM_MINUTES = env_int("TICKET_CLAIM_MINUTES", 15)
 DESK_NAME = os.environ.get("DESK_NAME", "Support desk")
 DESK_SUPPORT_CALENDAR = "Support hours"  # seeded calendar the channels use
 

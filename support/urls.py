@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from support import api, views
+from tickets import api as tickets_api
 from support.forms import DeskPasswordResetForm
 
 admin.site.site_header = "Support desk"
@@ -30,6 +31,12 @@ api_urls = [
     path("customers/<str:account_number>/", api.CustomerDetailView.as_view(), name="api-customer"),
     path("contact/", api.ContactView.as_view(), name="api-contact"),
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("tickets/", tickets_api.TicketListView.as_view(), name="api-tickets"),
+    path("tickets/<str:reference>/", tickets_api.TicketDetailView.as_view(), name="api-ticket"),
+    path("tickets/<str:reference>/messages/", tickets_api.TicketMessageView.as_view(), name="api-ticket-messages"),
+    path("tickets/<str:reference>/close/", tickets_api.TicketCloseView.as_view(), name="api-ticket-close"),
+    path("tickets/<str:reference>/reopen/", tickets_api.TicketReopenView.as_view(), name="api-ticket-reopen"),
+    path("tickets/<str:reference>/rate/", tickets_api.TicketRateView.as_view(), name="api-ticket-rate"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -41,6 +48,7 @@ urlpatterns = [
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include(accounts)),
+    path("tickets/", include("tickets.urls")),
     path("api/", include(api_urls)),
     path("admin/", admin.site.urls),
 ]

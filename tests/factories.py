@@ -49,3 +49,21 @@ class AgentFactory(factory.django.DjangoModelFactory):
 
 class SupervisorFactory(AgentFactory):
     user = factory.SubFactory(UserFactory, is_staff=True, roles=("agent", "supervisor"))
+
+
+def make_ticket(customer=None, **kwargs):
+    """A ticket opened through the service, as a customer's web form would."""
+    from tickets.models import Ticket
+    from tickets.services import ticket_create
+
+    defaults = {
+        "subject": "Withdrawal not received",
+        "body_text": "My withdrawal of 100 USDT has not arrived.",
+        "requester_email": customer.email if customer else "stranger@example.net",
+        "customer": customer,
+        "channel": Ticket.Origin.WEB,
+        "category": Ticket.Category.FUNDS,
+        "acknowledge": False,
+    }
+    defaults.update(kwargs)
+    return ticket_create(**defaults)

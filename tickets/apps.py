@@ -11,3 +11,12 @@ class TicketsConfig(channel_apps.ChannelAppConfig):
     verbose_name = _("Tickets")
     home_section = _("Your tickets")
     home_empty = _("You have no open tickets.")
+
+    def open_items_for(self, user) -> list[dict]:
+        from tickets.models import Ticket
+
+        tickets = Ticket.objects.filter(customer=user, status__in=Ticket.OPEN_STATUSES, merged_into__isnull=True)
+        return [
+            {"label": f"{t.reference} · {t.subject}", "url": f"/tickets/{t.reference}/", "status": t.get_status_display()}
+            for t in tickets.order_by("-created_at")[:20]
+        ]

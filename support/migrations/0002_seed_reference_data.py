@@ -22,6 +22,9 @@ POLICIES = [
     ("chat", "next_response", 5 * M, 150 * dt.timedelta(seconds=1), "hours"),
     ("email", "first_response", 24 * H, 12 * H, "hours"),
     ("web", "first_response", 24 * H, 12 * H, "hours"),
+    # Resolution (ours, not in SPEC): three business days, VIP half.
+    ("email", "resolution", 72 * H, 36 * H, "hours"),
+    ("web", "resolution", 72 * H, 36 * H, "hours"),
     ("document", "document_review", 24 * H, 12 * H, "hours"),
     ("complaint", "first_response", 24 * H, 12 * H, "24x7"),
     # A call-back's clock runs to the end of its slot; this target is the default slot length.

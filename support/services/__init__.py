@@ -1,7 +1,14 @@
 """Every state change the shared core makes (DESIGN: services are the only writers)."""
 from .accounts import agent_create, customer_create, customer_profile_update, user_role_grant
 from .audit import audit_event_record, audit_view_record
-from .notifications import email_deliver, email_queue, email_queue_for_user, notification_mark_read, notification_send
+from .notifications import (
+    email_deliver,
+    email_queue,
+    email_queue_for_user,
+    email_render,
+    notification_mark_read,
+    notification_send,
+)
 from .sla import (
     sla_clock_cancel,
     sla_clock_pause,
@@ -20,6 +27,7 @@ __all__ = [
     "email_deliver",
     "email_queue",
     "email_queue_for_user",
+    "email_render",
     "notification_mark_read",
     "notification_send",
     "sla_clock_cancel",

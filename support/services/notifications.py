@@ -67,22 +67,27 @@ def email_queue(*, to: list[str], subject: str, body_text: str, body_html: str =
     return email
 
 
-def email_queue_for_user(user: User, *, template: str, context: dict) -> OutboundEmail:
-    """Render `template`_subject.txt/.txt/.html in the user's language and time zone, with their anti-phishing phrase."""
-    profile = getattr(user, "customer_profile", None)
-    language = profile.language if profile else settings.LANGUAGE_CODE
-    tz = profile.time_zone if profile else settings.TIME_ZONE
-    context = {
-        **context,
-        "user": user,
-        "anti_phishing_phrase": profile.anti_phishing_phrase if profile else "",
-        "desk_name": settings.DESK_NAME,
-    }
+def email_render(template: str, context: dict, *, language: str, tz: str, anti_phishing_phrase: str = "") -> tuple[str, str, str]:
+    """(subject, text, html) of `template`_subject.txt/.txt/.html in a language and time zone."""
+    context = {**context, "anti_phishing_phrase": anti_phishing_phrase, "desk_name": settings.DESK_NAME}
     with translation.override(language), timezone.override(tz):
+        subject = render_to_string(f"{template}_subject.txt", context)
         body_text = render_to_string(f"{template}.txt", context)
         body_html = render_to_string(f"{template}.html", context)
-        subject = render_to_string(f"{template}_subject.txt", context)
-    return email_queue(to=[user.email], subject=subject, body_text=body_text, body_html=body_html)
+    return subject, body_text, body_html
+
+
+def email_queue_for_user(user: User, *, template: str, context: dict, headers=None) -> OutboundEmail:
+    """Queue `template` to a user in their language and time zone, with their anti-phishing phrase."""
+    profile = getattr(user, "customer_profile", None)
+    subject, body_text, body_html = email_render(
+        template,
+        {**context, "user": user},
+        language=profile.language if profile else settings.LANGUAGE_CODE,
+        tz=profile.time_zone if profile else settings.TIME_ZONE,
+        anti_phishing_phrase=profile.anti_phishing_phrase if profile else "",
+    )
+    return email_queue(to=[user.email], subject=subject, body_text=body_text, body_html=body_html, headers=headers)
 
 
 def email_deliver(email_id: int) -> OutboundEmail | None:

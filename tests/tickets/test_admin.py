@@ -1,0 +1,107 @@
+"""The agent queue in the admin: constant queries, filters, bulk actions, the ticket page."""
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tickets import services
+from tickets.models import CannedReply, Ticket
+from tests.factories import CustomerFactory, make_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_changelist_query_count_does_not_grow_with_the_page(client, agent):
+    client.force_login(agent)
+    customers = [CustomerFactory().user for _ in range(3)]
+    for i in range(3):
+        make_ticket(customers[i % 3])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/admin/tickets/ticket/").status_code == 200
+    for i in range(30):
+        ticket = make_ticket(customers[i % 3])
+        services.ticket_assign(ticket, assignee=agent, actor=agent)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/admin/tickets/ticket/")
+    assert response.status_code == 200
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+    assert len(many) <= 12
+
+
+@pytest.mark.postgres
+def test_changelist_never_counts_a_large_table(client, agent, customer, monkeypatch):
+    """Above the threshold the paginator takes the planner's estimate instead of COUNT(*)."""
+    monkeypatch.setattr("support.paginator.EXACT_BELOW", 0)
+    make_ticket(customer)
+    client.force_login(agent)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/tickets/ticket/").status_code == 200
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and "tickets_ticket" in q["sql"]]
+
+
+def test_queue_is_ordered_by_sla_due_time(client, agent, customer):
+    later = make_ticket(customer)
+    sooner = make_ticket(customer, category=Ticket.Category.COMPLAINT)  # 24 calendar hours: due first on a weekend
+    Ticket.objects.filter(pk=later.pk).update(sla_due_at=timezone.now() + dt.timedelta(days=3))
+    Ticket.objects.filter(pk=sooner.pk).update(sla_due_at=timezone.now() + dt.timedelta(hours=1))
+    client.force_login(agent)
+    page = client.get("/admin/tickets/ticket/").content.decode()
+    assert page.index(sooner.reference) < page.index(later.reference)
+
+
+def test_filters_and_search(client, agent, customer):
+    overdue = make_ticket(customer, fields={"transaction_id": "0xfeed"})
+    Ticket.objects.filter(pk=overdue.pk).update(sla_due_at=timezone.now() - dt.timedelta(minutes=5))
+    fresh = make_ticket(customer)
+    client.force_login(agent)
+    page = client.get("/admin/tickets/ticket/?sla=breached").content.decode()
+    assert overdue.reference in page and fresh.reference not in page
+    page = client.get("/admin/tickets/ticket/?q=0xfeed").content.decode()
+    assert overdue.reference in page and fresh.reference not in page
+    page = client.get(f"/admin/tickets/ticket/?q={fresh.reference}").content.decode()
+    assert fresh.reference in page and overdue.reference not in page
+
+
+def test_bulk_assign_to_me_and_resolve(client, agent, customer):
+    tickets = [make_ticket(customer) for _ in range(2)]
+    client.force_login(agent)
+    ids = [str(t.pk) for t in tickets]
+    client.post("/admin/tickets/ticket/", {"action": "assign_to_me", "_selected_action": ids})
+    assert set(Ticket.objects.values_list("assignee", flat=True)) == {agent.pk}
+    client.post("/admin/tickets/ticket/", {"action": "mark_resolved", "_selected_action": ids})
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"resolved"}
+
+
+def test_bulk_merge_into_the_oldest(client, agent, customer):
+    first, second = make_ticket(customer), make_ticket(customer)
+    client.force_login(agent)
+    client.post("/admin/tickets/ticket/", {"action": "merge", "_selected_action": [first.pk, second.pk]})
+    second.refresh_from_db()
+    assert second.merged_into == first
+
+
+def test_ticket_page_shows_thread_canned_replies_and_other_items(client, agent, customer):
+    ticket, other = make_ticket(customer), make_ticket(customer, subject="Another one")
+    CannedReply.objects.create(title="Withdrawal delay", body="Dear {customer_name}, about {reference}: {unknown}")
+    client.force_login(agent)
+    page = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+    assert "My withdrawal of 100 USDT" in page
+    assert f"about {ticket.reference}: {{unknown}}" in page
+    assert other.reference in page
+
+
+def test_reply_and_note_from_the_ticket_page(client, agent, customer):
+    ticket = make_ticket(customer)
+    client.force_login(agent)
+    client.post(f"/admin/tickets/ticket/{ticket.pk}/reply/", {"body": "Checking with finance", "internal": "on"})
+    client.post(f"/admin/tickets/ticket/{ticket.pk}/reply/", {"body": "It is on its way"})
+    assert list(ticket.messages.values_list("kind", flat=True)) == ["customer", "note", "reply"]
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is not None
+
+
+def test_customer_cannot_reach_the_queue(client, customer):
+    client.force_login(customer)
+    assert client.get("/admin/tickets/ticket/").status_code == 302

@@ -1,0 +1,293 @@
+"""The agent queue: tickets by SLA due time, filters, bulk actions, and a ticket page to work from."""
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import F
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from support.models import User
+from support.paginator import EstimatedCountPaginator
+from tickets import services
+from tickets.models import CannedReply, InboundEmail, Ticket, TicketMessage
+from tickets.selectors import customer_open_tickets, ticket_thread
+
+
+def _agents():
+    return User.objects.filter(groups__name="agent", is_active=True).order_by("first_name", "email")
+
+
+class SLAStateFilter(admin.SimpleListFilter):
+    title = _("SLA")
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [("breached", _("Overdue")), ("due_1h", _("Due within 1 hour")), ("none", _("No running clock"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "breached":
+            return queryset.filter(sla_due_at__lt=now)
+        if self.value() == "due_1h":
+            return queryset.filter(sla_due_at__gte=now, sla_due_at__lt=now + dt.timedelta(hours=1))
+        if self.value() == "none":
+            return queryset.filter(sla_due_at__isnull=True)
+        return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    """Agents from the role, not a DISTINCT over a million tickets."""
+
+    title = _("assignee")
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Me")), ("none", _("Unassigned"))] + [(str(u.pk), str(u)) for u in _agents()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assignee=request.user)
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset
+
+
+class QueueActionForm(admin.helpers.ActionForm):
+    agent = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("agent"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = _agents()
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 90}), label=_("Message"))
+    internal = forms.BooleanField(required=False, label=_("Internal note (the customer does not see it)"))
+    status = forms.ChoiceField(choices=[("", _("Waiting on customer (default)"))] + list(Ticket.Status.choices), required=False)
+
+
+def _bulk(request, queryset, fn, done: str, **kwargs):
+    changed = 0
+    for ticket in queryset:
+        try:
+            fn(ticket, actor=request.user, **kwargs)
+            changed += 1
+        except services.TicketError as exc:
+            messages.warning(request, f"{ticket.reference}: {exc}")
+    messages.success(request, f"{done}: {changed}")
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["reference", "subject", "customer_account", "status", "priority", "category", "channel", "assignee", "language", "vip", "sla_due"]
+    list_filter = ["status", "category", "priority", "channel", AssigneeFilter, "language", "vip", SLAStateFilter]
+    search_fields = ["=reference", "subject", "=account_number", "=requester_email", "=transaction_id"]
+    list_select_related = ["assignee"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    action_form = QueueActionForm
+    actions = ["assign_to_me", "assign_to_agent", "mark_open", "mark_waiting", "mark_resolved", "mark_closed", "priority_high", "priority_urgent", "merge"]
+    readonly_fields = ["reference", "customer", "requester_email", "unverified_sender", "channel", "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at", "sla_due_at", "merged_into", "locked_by", "locked_at", "rating", "rating_comment", "status", "priority", "assignee"]
+    fieldsets = [
+        (None, {"fields": ["reference", "subject", "category", "status", "priority", "assignee", "language", "channel"]}),
+        (_("Customer"), {"fields": ["customer", "requester_email", "unverified_sender", "vip"]}),
+        (_("Details"), {"fields": ["account_number", "transaction_id", "amount", "currency", "payment_method", "order_reference", "occurred_at"]}),
+        (_("Times"), {"fields": ["created_at", "updated_at", "first_response_at", "sla_due_at", "resolved_at", "closed_at"]}),
+        (_("Other"), {"fields": ["merged_into", "locked_by", "locked_at", "rating", "rating_comment"]}),
+    ]
+    change_form_template = "admin/tickets/ticket/change_form.html"
+
+    def get_ordering(self, request):
+        return [F("sla_due_at").asc(nulls_last=True), "-id"]
+
+    def has_add_permission(self, request):
+        return False  # tickets come from intake, the web form, chat and the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # close or merge instead: the trail stays
+
+    @admin.display(description=_("account"))
+    def customer_account(self, obj):
+        return obj.account_number or obj.requester_email
+
+    @admin.display(description=_("SLA due"), ordering="sla_due_at")
+    def sla_due(self, obj):
+        if obj.sla_due_at is None:
+            return "—"
+        overdue = obj.sla_due_at < timezone.now()
+        return format_html('<span style="color:{}">{}</span>', "#a33" if overdue else "inherit", timezone.localtime(obj.sla_due_at).strftime("%Y-%m-%d %H:%M"))
+
+    # Bulk actions: each ticket through its service (audit, clocks).
+    @admin.action(description=_("Assign to me"))
+    def assign_to_me(self, request, queryset):
+        _bulk(request, queryset, lambda t, actor: services.ticket_assign(t, assignee=actor, actor=actor), "Assigned")
+
+    @admin.action(description=_("Assign to the agent chosen above"))
+    def assign_to_agent(self, request, queryset):
+        agent = QueueActionForm(request.POST).fields["agent"].queryset.filter(pk=request.POST.get("agent")).first()
+        if agent is None:
+            messages.error(request, _("Choose an agent first."))
+            return
+        _bulk(request, queryset, lambda t, actor: services.ticket_assign(t, assignee=agent, actor=actor), "Assigned")
+
+    def _status(self, request, queryset, status):
+        _bulk(request, queryset, lambda t, actor: services.ticket_status_change(t, status=status, actor=actor), "Updated")
+
+    @admin.action(description=_("Mark open"))
+    def mark_open(self, request, queryset):
+        self._status(request, queryset, Ticket.Status.OPEN)
+
+    @admin.action(description=_("Mark waiting on customer"))
+    def mark_waiting(self, request, queryset):
+        self._status(request, queryset, Ticket.Status.WAITING_ON_CUSTOMER)
+
+    @admin.action(description=_("Mark resolved"))
+    def mark_resolved(self, request, queryset):
+        self._status(request, queryset, Ticket.Status.RESOLVED)
+
+    @admin.action(description=_("Close"))
+    def mark_closed(self, request, queryset):
+        self._status(request, queryset, Ticket.Status.CLOSED)
+
+    @admin.action(description=_("Priority: high"))
+    def priority_high(self, request, queryset):
+        _bulk(request, queryset, lambda t, actor: services.ticket_priority_change(t, priority="high", actor=actor), "Updated")
+
+    @admin.action(description=_("Priority: urgent"))
+    def priority_urgent(self, request, queryset):
+        _bulk(request, queryset, lambda t, actor: services.ticket_priority_change(t, priority="urgent", actor=actor), "Updated")
+
+    @admin.action(description=_("Merge into the oldest selected ticket"))
+    def merge(self, request, queryset):
+        tickets = list(queryset.order_by("created_at", "id"))
+        if len(tickets) < 2:
+            messages.error(request, _("Select at least two tickets to merge."))
+            return
+        target, rest = tickets[0], tickets[1:]
+        _bulk(request, rest, lambda t, actor: services.ticket_merge(t, into=target, actor=actor), f"Merged into {target.reference}")
+
+    # The ticket page: thread, reply/note form, canned replies, the customer's other items, claim.
+    def get_urls(self):
+        return [
+            path("<int:pk>/reply/", self.admin_site.admin_view(self.reply_view), name="tickets_ticket_reply"),
+            path("<int:pk>/claim/", self.admin_site.admin_view(self.claim_view), name="tickets_ticket_claim"),
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        extra = extra_context or {}
+        if ticket is not None:
+            extra.update(
+                thread=ticket_thread(ticket, include_internal=True),
+                reply_form=ReplyForm(),
+                canned=[
+                    {"title": c.title, "body": c.body.format_map(_Placeholders(ticket, request.user))}
+                    for c in CannedReply.objects.filter(language__in=[ticket.language, "en"])[:50]
+                ],
+                other_items=customer_open_tickets(ticket.customer, exclude=ticket)[:20] if ticket.customer_id else [],
+                claimed_by_other=_claimed_by_other(ticket, request.user),
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def reply_view(self, request, pk):
+        ticket = get_object_or_404(Ticket, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, ticket):
+            return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[pk]))
+        form = ReplyForm(request.POST)
+        if form.is_valid():
+            try:
+                services.ticket_reply(
+                    ticket,
+                    author=request.user,
+                    body=form.cleaned_data["body"],
+                    internal=form.cleaned_data["internal"],
+                    status=form.cleaned_data["status"] or None,
+                )
+                services.ticket_release(ticket, agent=request.user)
+                messages.success(request, _("Note added.") if form.cleaned_data["internal"] else _("Reply sent."))
+            except services.TicketError as exc:
+                messages.error(request, str(exc))
+        else:
+            messages.error(request, _("The message is empty."))
+        return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[pk]))
+
+    def claim_view(self, request, pk):
+        ticket = get_object_or_404(Ticket, pk=pk)
+        if request.method == "POST" and self.has_change_permission(request, ticket):
+            try:
+                services.ticket_claim(ticket, agent=request.user, force=request.POST.get("force") == "1")
+                messages.success(request, _("You are answering this ticket; colleagues see it as claimed."))
+            except services.TicketLocked as exc:
+                messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[pk]))
+
+
+def _claimed_by_other(ticket: Ticket, agent: User) -> bool:
+    try:
+        services.check_claim(ticket, agent)
+    except services.TicketLocked:
+        return True
+    return False
+
+
+class _Placeholders(dict):
+    """Canned-reply placeholders; an unknown {name} stays as written instead of failing."""
+
+    def __init__(self, ticket: Ticket, agent: User):
+        customer = ticket.customer
+        super().__init__(
+            customer_name=(customer.get_full_name() if customer else "") or ticket.requester_email,
+            reference=ticket.reference,
+            subject=ticket.subject,
+            agent_name=agent.get_full_name() or agent.email,
+        )
+
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "from_email", "subject", "status", "outcome", "ticket", "reason"]
+    list_filter = ["status", "outcome"]
+    search_fields = ["=message_id", "from_email", "subject"]
+    list_select_related = ["ticket"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    exclude = ["raw"]
+    readonly_fields = [f.name for f in InboundEmail._meta.fields if f.name != "raw"] + ["raw_preview"]
+    actions = ["rerun"]
+
+    @admin.display(description=_("raw message (first 20 kB)"))
+    def raw_preview(self, obj):
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", bytes(obj.raw[:20000]).decode("utf-8", "replace"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Run intake again"), permissions=["change"])
+    def rerun(self, request, queryset):
+        from tickets.mail.intake import inbound_process
+
+        for inbound in queryset.exclude(status=InboundEmail.Status.PROCESSED):
+            result = inbound_process(inbound)
+            messages.info(request, f"{inbound.pk}: {result.outcome} {result.ticket or ''} {result.reason}")
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = ["title", "language", "category"]
+    list_filter = ["language", "category"]
+    search_fields = ["title", "body"]

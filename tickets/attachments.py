@@ -1,0 +1,63 @@
+"""What a ticket accepts as an attachment, checked before anything is stored."""
+import hashlib
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+ALLOWED_TYPES = {
+    "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/bmp", "image/tiff",
+    "application/pdf", "text/plain", "text/csv",
+    "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/rtf", "message/rfc822", "application/zip",
+}
+# Executable or script content is refused whatever type it claims.
+BLOCKED_EXTENSIONS = {
+    ".exe", ".com", ".bat", ".cmd", ".scr", ".pif", ".msi", ".dll", ".js", ".jse", ".vbs", ".vbe", ".ps1",
+    ".jar", ".sh", ".hta", ".html", ".htm", ".svg", ".lnk", ".iso", ".apk",
+}
+
+
+class AttachmentRejected(ValueError):
+    """The file is not stored; the message says why, in words a customer understands."""
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    filename: str
+    content_type: str
+    payload: bytes
+    content_id: str = ""
+    inline: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.payload)
+
+    @property
+    def md5(self) -> str:
+        return hashlib.md5(self.payload, usedforsecurity=False).hexdigest()
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.payload).hexdigest()
+
+
+def attachment_check(file: IncomingFile) -> None:
+    """Raise AttachmentRejected when the file breaks the size or type limits."""
+    limit = settings.TICKET_ATTACHMENT_MAX_BYTES
+    if file.size == 0:
+        raise AttachmentRejected(_("%(name)s is empty.") % {"name": file.filename})
+    if file.size > limit:
+        raise AttachmentRejected(
+            _("%(name)s is larger than %(mb)d MB.") % {"name": file.filename, "mb": limit // (1024 * 1024)}
+        )
+    if PurePosixPath(file.filename.lower()).suffix in BLOCKED_EXTENSIONS:
+        raise AttachmentRejected(_("%(name)s: files of this kind are not accepted.") % {"name": file.filename})
+    if file.content_type.lower() not in ALLOWED_TYPES:
+        raise AttachmentRejected(
+            _("%(name)s: the type %(type)s is not accepted. Send images, PDF, text or office documents.")
+            % {"name": file.filename, "type": file.content_type}
+        )

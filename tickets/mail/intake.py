@@ -1,0 +1,280 @@
+"""One pipeline for every door mail comes in by (MTA pipe, files, IMAP): store raw, then decide.
+
+The raw bytes are committed first; parsing and deciding happen after, in their own transaction.
+A message that cannot be handled is quarantined with the reason, never dropped.
+"""
+import hashlib
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tickets.attachments import IncomingFile
+from tickets.mail.parse import ParsedMessage, UnparseableMessage, parse_message
+from tickets.models import InboundEmail, Ticket, TicketMailId, TicketMessage
+from tickets.services import TicketError, customer_for_email, ticket_create, ticket_customer_message
+
+logger = logging.getLogger(__name__)
+Outcome = InboundEmail.Outcome
+REFERENCE_IN_SUBJECT = re.compile(r"\[(SUP-[0-9A-HJKMNP-TV-Z]{6,10})\]", re.IGNORECASE)
+
+
+@dataclass
+class IntakeResult:
+    source: str
+    outcome: str
+    ticket: str | None = None
+    reason: str = ""
+    sender: str = ""
+    subject: str = ""
+    attachments: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["from"] = data.pop("sender")
+        return data
+
+
+@dataclass
+class Decision:
+    outcome: str
+    ticket: Ticket | None = None
+    reason: str = ""
+
+
+def _attachment_rows(parsed: ParsedMessage) -> list[dict]:
+    return [
+        {"filename": a.filename, "content_type": a.content_type, "size": a.size, "md5": a.md5}
+        for a in parsed.attachments
+    ]
+
+
+def inbound_store(raw: bytes, *, source: str, imap: tuple[str, int, int] | None = None) -> InboundEmail:
+    """Commit the raw message before anything else looks at it."""
+    mailbox, uidvalidity, uid = imap or ("", None, None)
+    with transaction.atomic():
+        return InboundEmail.objects.create(
+            raw=raw,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            source=source[:255],
+            imap_mailbox=mailbox,
+            imap_uidvalidity=uidvalidity,
+            imap_uid=uid,
+        )
+
+
+def _desk_addresses() -> set[str]:
+    return {settings.DESK_EMAIL_ADDRESS.lower()}
+
+
+def _reply_tokens(parsed: ParsedMessage) -> list[str]:
+    local, domain = settings.DESK_EMAIL_ADDRESS.lower().rsplit("@", 1)
+    tokens = []
+    for address in [*parsed.envelope_recipients, *parsed.to, *parsed.cc]:
+        addr_local, _, addr_domain = address.partition("@")
+        if addr_domain == domain and addr_local.startswith(local + "+"):
+            tokens.append(addr_local[len(local) + 1 :])
+    return tokens
+
+
+def _ticket_referenced(parsed: ParsedMessage) -> tuple[Ticket | None, str]:
+    """The ticket this message answers: by our Message-IDs, the reply address, or the subject's reference."""
+    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
+    if ids:
+        hit = TicketMailId.objects.filter(message_id__in=ids[:50]).select_related("ticket").first()
+        if hit:
+            return hit.ticket, "Message-ID"
+        message = TicketMessage.objects.filter(message_id__in=ids[:50]).select_related("ticket").first()
+        if message:
+            return message.ticket, "Message-ID"
+    tokens = _reply_tokens(parsed)
+    if tokens:
+        ticket = Ticket.objects.filter(reply_token__in=tokens).first()
+        if ticket:
+            return ticket, "reply address"
+    match = REFERENCE_IN_SUBJECT.search(parsed.subject)
+    if match:
+        ticket = Ticket.objects.filter(reference=match.group(1).upper()).first()
+        if ticket:
+            return ticket, "subject reference"
+    return None, ""
+
+
+def _is_participant(ticket: Ticket, sender: str) -> bool:
+    return ticket.requester_email == sender or ticket.participants.filter(email=sender).exists()
+
+
+def _follow_merges(ticket: Ticket) -> Ticket:
+    seen = set()
+    while ticket.merged_into_id and ticket.pk not in seen:
+        seen.add(ticket.pk)
+        ticket = ticket.merged_into
+    return ticket
+
+
+def decide(parsed: ParsedMessage, *, inbound_pk: int | None = None) -> Decision:
+    """What to do with a parsed message. Reads only; `inbound_process` carries it out."""
+    earlier = InboundEmail.objects.filter(
+        message_id=parsed.message_id, outcome__in=[Outcome.CREATED, Outcome.THREADED]
+    ).exclude(pk=inbound_pk)
+    if earlier.exists() or TicketMailId.objects.filter(message_id=parsed.message_id).exists():
+        return Decision(Outcome.DUPLICATE, reason=f"Message-ID {parsed.message_id} was handled before")
+    if parsed.bounce_reason:
+        ticket, _how = _ticket_referenced(parsed)
+        return Decision(Outcome.BOUNCE, ticket=ticket, reason=parsed.bounce_reason)
+    if parsed.auto_reply_reason:
+        return Decision(Outcome.AUTOREPLY, reason=parsed.auto_reply_reason)
+    sender = parsed.from_email
+    if not sender or "@" not in sender:
+        return Decision(Outcome.QUARANTINED, reason="no usable sender address (From)")
+    if sender in _desk_addresses():
+        return Decision(Outcome.AUTOREPLY, reason="sent from the desk's own address (mail loop)")
+    ticket, how = _ticket_referenced(parsed)
+    if ticket is not None:
+        ticket = _follow_merges(ticket)
+        if _is_participant(ticket, sender):
+            return Decision(Outcome.THREADED, ticket=ticket, reason=f"matched {ticket.reference} by {how}")
+        return Decision(
+            Outcome.CREATED, reason=f"referenced {ticket.reference} by {how}, but the sender is not one of its participants"
+        )
+    return Decision(Outcome.CREATED)
+
+
+def _files(parsed: ParsedMessage) -> list[IncomingFile]:
+    return [IncomingFile(a.filename, a.content_type, a.payload, a.content_id, a.inline) for a in parsed.attachments]
+
+
+def _serialise_by_message_id(message_id: str) -> None:
+    # Two workers given the same message at once must not both create a ticket.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [message_id])
+
+
+def _new_ticket(parsed: ParsedMessage, inbound: InboundEmail, note: str = "") -> Ticket:
+    desk = _desk_addresses()
+    cc = [a for a in [*parsed.to, *parsed.cc] if a not in desk and not a.startswith(settings.DESK_EMAIL_ADDRESS.split("@")[0] + "+")]
+    ticket = ticket_create(
+        subject=parsed.subject,
+        body_text=parsed.body_text or "(empty message)",
+        body_html=parsed.body_html,
+        requester_email=parsed.from_email,
+        channel=Ticket.Origin.EMAIL,
+        cc=cc,
+        attachments=_files(parsed),
+        strict_attachments=False,
+        inbound_email=inbound,
+        message_id=parsed.message_id,
+    )
+    if note:
+        TicketMessage.objects.create(ticket=ticket, kind=TicketMessage.Kind.NOTE, body_text=note)
+    return ticket
+
+
+def inbound_process(inbound: InboundEmail) -> IntakeResult:
+    """Parse and carry out the decision for one stored message (safe to re-run from quarantine)."""
+    result = IntakeResult(source=inbound.source, outcome=Outcome.QUARANTINED)
+    try:
+        parsed = parse_message(bytes(inbound.raw))
+    except UnparseableMessage as exc:
+        return _quarantine(inbound, result, f"unparseable: {exc.reason}")
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message
+        logger.exception("parser failed on inbound e-mail %s", inbound.pk)
+        return _quarantine(inbound, result, f"parser error: {exc!r}"[:500])
+    result.sender, result.subject, result.attachments = parsed.from_email, parsed.subject, _attachment_rows(parsed)
+    try:
+        with transaction.atomic():
+            _serialise_by_message_id(parsed.message_id)
+            decision = decide(parsed, inbound_pk=inbound.pk)
+            ticket = decision.ticket
+            reason = decision.reason
+            if decision.outcome == Outcome.QUARANTINED:
+                raise _Quarantine(reason)
+            if decision.outcome == Outcome.THREADED:
+                try:
+                    ticket_customer_message(
+                        ticket,
+                        from_email=parsed.from_email,
+                        author=customer_for_email(parsed.from_email),
+                        body_text=parsed.body_text or "(empty message)",
+                        body_html=parsed.body_html,
+                        attachments=_files(parsed),
+                        strict_attachments=False,
+                        inbound_email=inbound,
+                        message_id=parsed.message_id,
+                    )
+                except TicketError as exc:  # too old to reopen: a new ticket that points at the old one
+                    old = ticket
+                    ticket = _new_ticket(parsed, inbound, note=f"Follow-up to {old.reference}: {exc}")
+                    decision = Decision(Outcome.CREATED, reason=f"follow-up to {old.reference} (closed)")
+                    reason = decision.reason
+            elif decision.outcome == Outcome.CREATED:
+                ticket = _new_ticket(parsed, inbound, note=reason)
+            elif decision.outcome == Outcome.BOUNCE and ticket is not None:
+                TicketMessage.objects.create(
+                    ticket=ticket, kind=TicketMessage.Kind.NOTE, body_text=f"Mail delivery failed: {reason}", inbound_email=inbound
+                )
+            inbound.status = InboundEmail.Status.PROCESSED
+            inbound.outcome = decision.outcome
+            inbound.reason = reason
+            inbound.ticket = ticket if decision.outcome != Outcome.DUPLICATE else None
+            _finish(inbound, parsed)
+    except _Quarantine as exc:
+        return _quarantine(inbound, result, str(exc), parsed=parsed)
+    except Exception as exc:  # noqa: BLE001 - kept for an agent to look at and re-run
+        logger.exception("intake failed on inbound e-mail %s", inbound.pk)
+        return _quarantine(inbound, result, f"intake error: {exc!r}"[:500], parsed=parsed)
+    result.outcome, result.reason = inbound.outcome, inbound.reason
+    result.ticket = ticket.reference if ticket is not None else None
+    return result
+
+
+class _Quarantine(Exception):
+    pass
+
+
+def _finish(inbound: InboundEmail, parsed: ParsedMessage | None) -> None:
+    if parsed is not None:
+        inbound.message_id = parsed.message_id[:998]
+        inbound.from_email = parsed.from_email[:320]
+        inbound.subject = parsed.subject[:255]
+    inbound.processed_at = timezone.now()
+    inbound.attempts += 1
+    inbound.save()
+
+
+def _quarantine(inbound: InboundEmail, result: IntakeResult, reason: str, parsed: ParsedMessage | None = None) -> IntakeResult:
+    with transaction.atomic():
+        inbound.status = InboundEmail.Status.QUARANTINED
+        inbound.outcome = Outcome.QUARANTINED
+        inbound.reason = reason
+        inbound.ticket = None
+        _finish(inbound, parsed)
+    result.outcome, result.reason = Outcome.QUARANTINED, reason
+    return result
+
+
+def ingest_raw(raw: bytes, *, source: str, imap: tuple[str, int, int] | None = None) -> IntakeResult:
+    """Store then process one raw message."""
+    return inbound_process(inbound_store(raw, source=source, imap=imap))
+
+
+def dry_run(raw: bytes, *, source: str) -> IntakeResult:
+    """Parse and decide without storing anything."""
+    result = IntakeResult(source=source, outcome=Outcome.QUARANTINED)
+    try:
+        parsed = parse_message(raw)
+    except UnparseableMessage as exc:
+        result.reason = f"unparseable: {exc.reason}"
+        return result
+    except Exception as exc:  # noqa: BLE001
+        result.reason = f"parser error: {exc!r}"[:500]
+        return result
+    decision = decide(parsed)
+    result.outcome, result.reason = decision.outcome, decision.reason
+    result.ticket = decision.ticket.reference if decision.ticket else None
+    result.sender, result.subject, result.attachments = parsed.from_email, parsed.subject, _attachment_rows(parsed)
+    return result

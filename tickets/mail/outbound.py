@@ -1,0 +1,100 @@
+"""E-mail the desk sends about a ticket: the acknowledgement and agents' replies.
+
+Every copy threads (Message-ID, In-Reply-To, References), carries the reference in the subject and
+a per-ticket reply address, speaks the customer's language and shows their anti-phishing phrase.
+One outbox row per recipient: a refused address does not stop the others.
+"""
+import secrets
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+
+from support.models import SLAClock
+from support.services import email_queue, email_render
+from tickets.models import Ticket, TicketMailId, TicketMessage
+
+
+def desk_domain() -> str:
+    return settings.DESK_EMAIL_ADDRESS.rsplit("@", 1)[-1]
+
+
+def new_message_id(ticket: Ticket) -> str:
+    return f"{ticket.reference.lower()}.{secrets.token_hex(8)}@{desk_domain()}"
+
+
+def reply_address(ticket: Ticket) -> str:
+    local, domain = settings.DESK_EMAIL_ADDRESS.rsplit("@", 1)
+    return f"{local}+{ticket.reply_token}@{domain}"
+
+
+def _thread_ids(ticket: Ticket) -> list[str]:
+    """Every Message-ID of the conversation, oldest first: the customer's and the desk's."""
+    received = TicketMessage.objects.filter(ticket=ticket).exclude(message_id="").values_list("created_at", "message_id")
+    sent = TicketMailId.objects.filter(ticket=ticket).values_list("created_at", "message_id")
+    ordered = sorted([*received, *sent])
+    return list(dict.fromkeys(mid for _at, mid in ordered))
+
+
+def _recipients(ticket: Ticket) -> list[tuple[str, object]]:
+    """(address, profile or None) for the requester and every CC'd participant."""
+    rows = []
+    for participant in ticket.participants.select_related("user__customer_profile").order_by("role", "id"):
+        profile = getattr(participant.user, "customer_profile", None) if participant.user else None
+        rows.append((participant.email, profile))
+    return rows
+
+
+def _queue(ticket: Ticket, *, template: str, context: dict, message_id: str, auto: bool) -> None:
+    TicketMailId.objects.get_or_create(message_id=message_id, defaults={"ticket": ticket})
+    thread = [mid for mid in _thread_ids(ticket) if mid != message_id]
+    headers = {
+        "Message-ID": f"<{message_id}>",
+        "Reply-To": reply_address(ticket),
+        "X-Desk-Ticket": ticket.reference,
+    }
+    if thread:
+        headers["In-Reply-To"] = f"<{thread[-1]}>"
+        headers["References"] = " ".join(f"<{mid}>" for mid in thread[-20:])
+    if auto:
+        headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other systems must not answer it
+    for address, profile in _recipients(ticket):
+        language = profile.language if profile else ticket.language
+        tz = profile.time_zone if profile else settings.TIME_ZONE
+        subject, body_text, body_html = email_render(
+            template,
+            {**context, "ticket": ticket, "base_url": settings.DESK_BASE_URL, "time_zone": tz},
+            language=language,
+            tz=tz,
+            anti_phishing_phrase=profile.anti_phishing_phrase if profile else "",
+        )
+        email_queue(to=[address], subject=subject, body_text=body_text, body_html=body_html, headers=headers)
+
+
+def acknowledgement_queue(ticket: Ticket) -> None:
+    """Tell the requester we have it: its reference and when we will answer, in their time."""
+    clock = (
+        SLAClock.objects.filter(
+            content_type=ContentType.objects.get_for_model(Ticket),
+            object_id=str(ticket.pk),
+            metric=SLAClock.Metric.FIRST_RESPONSE,
+            state=SLAClock.State.RUNNING,
+        )
+        .only("due_at")
+        .first()
+    )
+    _queue(
+        ticket,
+        template="tickets/email/acknowledgement",
+        context={"answer_by": clock.due_at if clock else None},
+        message_id=new_message_id(ticket),
+        auto=True,
+    )
+
+
+def reply_queue(message: TicketMessage) -> None:
+    """Send an agent's public reply to the ticket's participants."""
+    ticket = message.ticket
+    if not message.message_id:
+        message.message_id = new_message_id(ticket)
+        message.save(update_fields=["message_id"])
+    _queue(ticket, template="tickets/email/reply", context={"message": message}, message_id=message.message_id, auto=False)

@@ -1,0 +1,456 @@
+"""Every change to a ticket. Each writes the audit log and keeps the SLA clocks in step."""
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from support.models import Channel, CustomerProfile, SLAClock, User
+from support.services import (
+    audit_event_record,
+    notification_send,
+    sla_clock_cancel,
+    sla_clock_pause,
+    sla_clock_resume,
+    sla_clock_satisfy,
+    sla_clock_start,
+)
+from tickets.attachments import AttachmentRejected, IncomingFile, attachment_check
+from tickets.models import Ticket, TicketAttachment, TicketMessage, TicketParticipant
+
+Status = Ticket.Status
+FIRST_RESPONSE = SLAClock.Metric.FIRST_RESPONSE
+RESOLUTION = SLAClock.Metric.RESOLUTION
+
+
+class TicketError(Exception):
+    """A change the ticket's state does not allow; the message is fit to show."""
+
+
+class TicketLocked(TicketError):
+    pass
+
+
+def _sla_channel(ticket: Ticket) -> str:
+    if ticket.category == Ticket.Category.COMPLAINT:
+        return Channel.COMPLAINT
+    return Channel.WEB if ticket.channel in (Ticket.Origin.WEB, Ticket.Origin.API) else Channel.EMAIL
+
+
+def _sync_sla_due(ticket: Ticket) -> None:
+    """Copy the earliest running clock's due time onto the ticket (the queue orders by it)."""
+    due = SLAClock.objects.filter(
+        content_type=ContentType.objects.get_for_model(Ticket),
+        object_id=str(ticket.pk),
+        state=SLAClock.State.RUNNING,
+    ).aggregate(due=Min("due_at"))["due"]
+    if due != ticket.sla_due_at:
+        ticket.sla_due_at = due
+        ticket.save(update_fields=["sla_due_at", "updated_at"])
+
+
+def _start_clocks(ticket: Ticket, *, first_response: bool, at=None) -> None:
+    common = {"priority": ticket.priority, "vip": ticket.vip, "at": at}
+    if first_response:
+        sla_clock_start(ticket, channel=_sla_channel(ticket), metric=FIRST_RESPONSE, **common)
+    resolution_channel = Channel.WEB if _sla_channel(ticket) == Channel.WEB else Channel.EMAIL
+    sla_clock_start(ticket, channel=resolution_channel, metric=RESOLUTION, **common)
+
+
+def customer_for_email(email: str) -> User | None:
+    """Sender -> customer by the registered e-mail address (case-insensitive)."""
+    return (
+        User.objects.filter(email__iexact=email.strip(), is_active=True, customer_profile__isnull=False)
+        .select_related("customer_profile")
+        .first()
+    )
+
+
+def _add_participant(ticket: Ticket, email: str, *, role=TicketParticipant.Role.CC) -> None:
+    email = email.strip().lower()
+    if not email or email == settings.DESK_EMAIL_ADDRESS.lower():
+        return
+    user = User.objects.filter(email__iexact=email).first()
+    TicketParticipant.objects.get_or_create(ticket=ticket, email=email, defaults={"user": user, "role": role})
+
+
+def _store_attachments(ticket: Ticket, message: TicketMessage, files, *, strict: bool) -> list[str]:
+    """Store the acceptable files; refuse the rest. strict: raise on the first refusal (web upload),
+    else return the reasons (e-mail: the raw message keeps the refused file)."""
+    refused = []
+    if len(files) > settings.TICKET_ATTACHMENT_MAX_COUNT:
+        if strict:
+            raise AttachmentRejected(f"At most {settings.TICKET_ATTACHMENT_MAX_COUNT} files per message.")
+        refused.append(f"{len(files) - settings.TICKET_ATTACHMENT_MAX_COUNT} files over the limit of {settings.TICKET_ATTACHMENT_MAX_COUNT}")
+        files = files[: settings.TICKET_ATTACHMENT_MAX_COUNT]
+    accepted = []
+    for file in files:
+        try:
+            attachment_check(file)
+        except AttachmentRejected as exc:
+            if strict:
+                raise
+            refused.append(str(exc))
+        else:
+            accepted.append(file)
+    for file in accepted:
+        attachment = TicketAttachment(
+            ticket=ticket,
+            message=message,
+            filename=file.filename,
+            content_type=file.content_type,
+            size=file.size,
+            md5=file.md5,
+            sha256=file.sha256,
+            content_id=file.content_id,
+            inline=file.inline,
+        )
+        attachment.file.save(file.filename, ContentFile(file.payload), save=False)
+        attachment.save()
+    return refused
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    subject: str,
+    body_text: str,
+    requester_email: str,
+    channel: str,
+    category: str = Ticket.Category.TECHNICAL,
+    priority: str = Ticket.Priority.NORMAL,
+    body_html: str = "",
+    customer: User | None = None,
+    language: str | None = None,
+    fields: dict | None = None,
+    cc: list[str] | tuple = (),
+    attachments: list[IncomingFile] | tuple = (),
+    strict_attachments: bool = True,
+    actor: User | None = None,
+    inbound_email=None,
+    message_id: str = "",
+    acknowledge: bool = True,
+) -> Ticket:
+    """Open a ticket with its first message; start its SLA clocks; acknowledge after commit.
+
+    `customer` None: looked up by the requester's registered address, else the ticket is flagged
+    "unverified sender". `fields`: the structured fields the category asks for.
+    Raises AttachmentRejected (strict) before anything is stored.
+    """
+    customer = customer or customer_for_email(requester_email)
+    profile: CustomerProfile | None = getattr(customer, "customer_profile", None) if customer else None
+    ticket = Ticket(
+        subject=(" ".join(subject.split()) or "(no subject)")[:255],
+        requester_email=(customer.email if customer else requester_email).strip().lower(),
+        customer=customer,
+        unverified_sender=customer is None,
+        channel=channel,
+        category=category,
+        priority=priority,
+        language=language or (profile.language if profile else "en"),
+        vip=bool(profile and profile.is_vip),
+        **(fields or {}),
+    )
+    if not ticket.account_number and profile:
+        ticket.account_number = profile.account_number
+    ticket.full_clean(exclude=["customer", "assignee", "merged_into", "locked_by"])
+    ticket.save()
+    _add_participant(ticket, ticket.requester_email, role=TicketParticipant.Role.REQUESTER)
+    for address in cc:
+        _add_participant(ticket, address)
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        kind=TicketMessage.Kind.CUSTOMER,
+        author=customer,
+        from_email=requester_email.strip().lower(),
+        body_text=body_text,
+        body_html=body_html,
+        message_id=message_id,
+        inbound_email=inbound_email,
+    )
+    refused = _store_attachments(ticket, message, list(attachments), strict=strict_attachments)
+    if refused:
+        _system_note(ticket, "Attachments not stored (kept in the raw e-mail): " + "; ".join(refused))
+    _start_clocks(ticket, first_response=True)
+    _sync_sla_due(ticket)
+    audit_event_record(ticket, actor=actor, verb="ticket.created", data={"channel": channel, "category": category})
+    if acknowledge:
+        from tickets.mail.outbound import acknowledgement_queue
+
+        acknowledgement_queue(ticket)
+    return ticket
+
+
+def _system_note(ticket: Ticket, text: str) -> TicketMessage:
+    return TicketMessage.objects.create(ticket=ticket, kind=TicketMessage.Kind.NOTE, body_text=text)
+
+
+def check_claim(ticket: Ticket, agent: User) -> None:
+    if ticket.locked_by_id and ticket.locked_by_id != agent.pk and ticket.locked_at:
+        if timezone.now() - ticket.locked_at < dt.timedelta(minutes=settings.TICKET_CLAIM_MINUTES):
+            raise TicketLocked(f"{ticket.locked_by} is answering this ticket.")
+
+
+@transaction.atomic
+def ticket_reply(
+    ticket: Ticket,
+    *,
+    author: User,
+    body: str,
+    internal: bool = False,
+    body_html: str = "",
+    attachments: list[IncomingFile] | tuple = (),
+    status: str | None = None,
+) -> TicketMessage:
+    """An agent's public reply (e-mailed to the participants) or internal note.
+
+    The first public reply satisfies the first-response clock; by default the ticket then waits on
+    the customer, which pauses the resolution clock. Raises TicketLocked when another agent holds the claim.
+    """
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.merged_into_id:
+        raise TicketError("This ticket was merged; reply on the ticket it was merged into.")
+    check_claim(ticket, author)
+    kind = TicketMessage.Kind.NOTE if internal else TicketMessage.Kind.REPLY
+    message = TicketMessage.objects.create(
+        ticket=ticket, kind=kind, author=author, from_email=author.email, body_text=body, body_html=body_html
+    )
+    _store_attachments(ticket, message, list(attachments), strict=True)
+    if internal:
+        audit_event_record(ticket, actor=author, verb="ticket.noted", data={"message": message.pk})
+        return message
+    now = timezone.now()
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        sla_clock_satisfy(ticket, metric=FIRST_RESPONSE, at=now)
+    if ticket.assignee_id is None:
+        ticket.assignee = author
+    ticket.save(update_fields=["first_response_at", "assignee", "updated_at"])
+    _set_status(ticket, status or Status.WAITING_ON_CUSTOMER, actor=author)
+    audit_event_record(ticket, actor=author, verb="ticket.replied", data={"message": message.pk})
+    from tickets.mail.outbound import reply_queue
+
+    reply_queue(message)
+    return message
+
+
+@transaction.atomic
+def ticket_customer_message(
+    ticket: Ticket,
+    *,
+    from_email: str,
+    body_text: str,
+    body_html: str = "",
+    author: User | None = None,
+    attachments: list[IncomingFile] | tuple = (),
+    strict_attachments: bool = True,
+    inbound_email=None,
+    message_id: str = "",
+) -> TicketMessage:
+    """A message from the customer (or a CC'd participant) by e-mail or from the page.
+
+    A ticket waiting on the customer opens again and its clocks resume; a resolved or closed one
+    reopens within TICKET_REOPEN_DAYS. Raises TicketError when it is too late to reopen.
+    """
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status in (Status.RESOLVED, Status.CLOSED) and not reopenable(ticket):
+        raise TicketError("This ticket was closed too long ago to reopen; please open a new one.")
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        kind=TicketMessage.Kind.CUSTOMER,
+        author=author,
+        from_email=from_email.strip().lower(),
+        body_text=body_text,
+        body_html=body_html,
+        inbound_email=inbound_email,
+        message_id=message_id,
+    )
+    refused = _store_attachments(ticket, message, list(attachments), strict=strict_attachments)
+    if refused:
+        _system_note(ticket, "Attachments not stored (kept in the raw e-mail): " + "; ".join(refused))
+    if ticket.status != Status.OPEN:
+        _set_status(ticket, Status.OPEN, actor=author)
+    else:
+        ticket.save(update_fields=["updated_at"])
+    audit_event_record(ticket, actor=author, verb="ticket.customer_message", data={"message": message.pk})
+    if ticket.assignee_id:
+        assignee = ticket.assignee
+        transaction.on_commit(
+            lambda: notification_send(
+                assignee, kind="ticket.customer_message", message=f"{ticket.reference}: new message from the customer",
+                url=f"/admin/tickets/ticket/{ticket.pk}/change/",
+            )
+        )
+    return message
+
+
+def reopenable(ticket: Ticket) -> bool:
+    ended = ticket.closed_at or ticket.resolved_at
+    return ended is None or timezone.now() - ended <= dt.timedelta(days=settings.TICKET_REOPEN_DAYS)
+
+
+def _set_status(ticket: Ticket, status: str, *, actor: User | None) -> None:
+    """Move the ticket and its clocks: waiting pauses, open resumes, resolved meets, closed ends."""
+    old = ticket.status
+    if old == status:
+        return
+    now = timezone.now()
+    if status == Status.WAITING_ON_CUSTOMER:
+        sla_clock_pause(ticket, metric=RESOLUTION, at=now)
+    elif status in (Status.OPEN, Status.NEW):
+        if old in (Status.RESOLVED, Status.CLOSED):
+            ticket.resolved_at = ticket.closed_at = None
+            _start_clocks(ticket, first_response=False, at=now)
+        else:
+            sla_clock_resume(ticket, at=now)
+    elif status == Status.RESOLVED:
+        ticket.resolved_at = now
+        sla_clock_resume(ticket, metric=RESOLUTION, at=now)
+        sla_clock_satisfy(ticket, metric=RESOLUTION, at=now)
+        sla_clock_cancel(ticket, metric=FIRST_RESPONSE, at=now)  # resolved without a reply (e.g. spam)
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+        sla_clock_resume(ticket, metric=RESOLUTION, at=now)
+        sla_clock_satisfy(ticket, metric=RESOLUTION, at=now)
+        sla_clock_cancel(ticket, at=now)
+    ticket.status = status
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    _sync_sla_due(ticket)
+    audit_event_record(ticket, actor=actor, verb="ticket.status_changed", data={"from": old, "to": status})
+
+
+@transaction.atomic
+def ticket_status_change(ticket: Ticket, *, status: str, actor: User) -> Ticket:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if status not in Status.values:
+        raise TicketError(f"Unknown status {status!r}")
+    if ticket.merged_into_id:
+        raise TicketError("A merged ticket cannot change status.")
+    _set_status(ticket, status, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(ticket: Ticket, *, assignee: User | None, actor: User) -> Ticket:
+    """Give the ticket to an agent (None: back to the queue)."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if assignee is not None and not assignee.has_role("agent"):
+        raise TicketError(f"{assignee} is not an agent.")
+    old = ticket.assignee_id
+    ticket.assignee = assignee
+    if ticket.status == Status.NEW and assignee is not None:
+        ticket.status = Status.OPEN
+    ticket.save(update_fields=["assignee", "status", "updated_at"])
+    audit_event_record(ticket, actor=actor, verb="ticket.assigned", data={"from": old, "to": assignee.pk if assignee else None})
+    if assignee is not None and assignee != actor:
+        transaction.on_commit(
+            lambda: notification_send(
+                assignee, kind="ticket.assigned", message=f"{ticket.reference} was assigned to you",
+                url=f"/admin/tickets/ticket/{ticket.pk}/change/",
+            )
+        )
+    return ticket
+
+
+@transaction.atomic
+def ticket_priority_change(ticket: Ticket, *, priority: str, actor: User) -> Ticket:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if priority not in Ticket.Priority.values:
+        raise TicketError(f"Unknown priority {priority!r}")
+    old = ticket.priority
+    ticket.priority = priority
+    ticket.save(update_fields=["priority", "updated_at"])
+    audit_event_record(ticket, actor=actor, verb="ticket.priority_changed", data={"from": old, "to": priority})
+    return ticket
+
+
+@transaction.atomic
+def ticket_merge(source: Ticket, *, into: Ticket, actor: User) -> Ticket:
+    """Move `source`'s thread, files and participants into `into` and close `source`.
+
+    Both must belong to the same customer (or requester address); clocks of `source` are cancelled.
+    """
+    source, into = (Ticket.objects.select_for_update().get(pk=t.pk) for t in (source, into))
+    if source.pk == into.pk:
+        raise TicketError("A ticket cannot be merged into itself.")
+    if into.merged_into_id:
+        raise TicketError(f"{into.reference} was itself merged; merge into {into.merged_into.reference}.")
+    same_owner = (source.customer_id and source.customer_id == into.customer_id) or (
+        not source.customer_id and not into.customer_id and source.requester_email == into.requester_email
+    )
+    if not same_owner:
+        raise TicketError("Only tickets of the same customer can be merged.")
+    TicketMessage.objects.filter(ticket=source).update(ticket=into)
+    TicketAttachment.objects.filter(ticket=source).update(ticket=into)
+    for participant in source.participants.all():
+        _add_participant(into, participant.email, role=TicketParticipant.Role.CC)
+    sla_clock_cancel(source)
+    source.merged_into = into
+    source.status = Status.CLOSED
+    source.closed_at = timezone.now()
+    source.sla_due_at = None
+    source.save(update_fields=["merged_into", "status", "closed_at", "sla_due_at", "updated_at"])
+    _system_note(into, f"{source.reference} was merged into this ticket by {actor}.")
+    audit_event_record(source, actor=actor, verb="ticket.merged", data={"into": into.reference})
+    audit_event_record(into, actor=actor, verb="ticket.merged_in", data={"from": source.reference})
+    return into
+
+
+def ticket_close(ticket: Ticket, *, actor: User) -> Ticket:
+    return ticket_status_change(ticket, status=Status.CLOSED, actor=actor)
+
+
+@transaction.atomic
+def ticket_reopen(ticket: Ticket, *, actor: User) -> Ticket:
+    """Reopen a resolved or closed ticket: customers within TICKET_REOPEN_DAYS, agents any time."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise TicketError("Only a resolved or closed ticket can be reopened.")
+    if ticket.merged_into_id:
+        raise TicketError("A merged ticket cannot be reopened.")
+    if not actor.is_staff and not reopenable(ticket):
+        raise TicketError("This ticket was closed too long ago to reopen; please open a new one.")
+    _set_status(ticket, Status.OPEN, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_rate(ticket: Ticket, *, rating: int, comment: str = "", actor: User) -> Ticket:
+    """The customer's satisfaction rating (1-5) once the ticket is resolved; once only."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.customer_id != actor.pk:
+        raise TicketError("Only the customer can rate this ticket.")
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise TicketError("A ticket can be rated once it is resolved.")
+    if ticket.rating is not None:
+        raise TicketError("This ticket was rated already.")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise TicketError("The rating is a number from 1 to 5.")
+    ticket.rating, ticket.rating_comment, ticket.rated_at = rating, comment.strip()[:5000], timezone.now()
+    ticket.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
+    audit_event_record(ticket, actor=actor, verb="ticket.rated", data={"rating": rating})
+    return ticket
+
+
+@transaction.atomic
+def ticket_claim(ticket: Ticket, *, agent: User, force: bool = False) -> Ticket:
+    """Hold the ticket while answering so a colleague doesn't answer too (expires after TICKET_CLAIM_MINUTES)."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not force:
+        check_claim(ticket, agent)
+    ticket.locked_by, ticket.locked_at = agent, timezone.now()
+    ticket.save(update_fields=["locked_by", "locked_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_release(ticket: Ticket, *, agent: User) -> Ticket:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.locked_by_id == agent.pk:
+        ticket.locked_by = ticket.locked_at = None
+        ticket.save(update_fields=["locked_by", "locked_at"])
+    return ticket
