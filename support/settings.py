@@ -173,6 +173,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "email-outbox-retry": {"task": "support.tasks.email_outbox_retry", "schedule": 300.0},
     "clear-expired-sessions": {"task": "support.tasks.clear_expired_sessions", "schedule": 86400.0},
+    "imap-poll": {"task": "tickets.tasks.imap_poll_task", "schedule": 60.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -265,6 +266,13 @@ PHONENUMBER_DEFAULT_REGION = None  # numbers must carry their country code
 # The desk's own defaults.
 DESK_EMAIL_ADDRESS = os.environ.get("DESK_EMAIL_ADDRESS", "support@desk.localhost")  # where customers write
 DESK_BASE_URL = os.environ.get("DESK_BASE_URL", f"http://localhost:{DESK_PORT}")  # links in e-mail
+# The support mailbox polled for mail (unset: intake only through `ingest_email` / an MTA pipe).
+IMAP_HOST = os.environ.get("IMAP_HOST", "")
+IMAP_PORT = env_int("IMAP_PORT", 993)
+IMAP_USER = os.environ.get("IMAP_USER", "")
+IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
+IMAP_MAILBOX = os.environ.get("IMAP_MAILBOX", "INBOX")
+IMAP_SSL = env_bool("IMAP_SSL", True)
 TICKET_ATTACHMENT_MAX_BYTES = env_int("TICKET_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 TICKET_ATTACHMENT_MAX_COUNT = env_int("TICKET_ATTACHMENT_MAX_COUNT", 20)
 TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)

@@ -37,6 +37,11 @@ api_urls = [
     path("tickets/<str:reference>/close/", tickets_api.TicketCloseView.as_view(), name="api-ticket-close"),
     path("tickets/<str:reference>/reopen/", tickets_api.TicketReopenView.as_view(), name="api-ticket-reopen"),
     path("tickets/<str:reference>/rate/", tickets_api.TicketRateView.as_view(), name="api-ticket-rate"),
+    path(
+        "tickets/<str:reference>/attachments/<int:attachment_id>/",
+        tickets_api.TicketAttachmentView.as_view(),
+        name="api-ticket-attachment",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,10 +1,12 @@
 """Shared fixtures, and the rule for tests that need a real server.
 
-A test marked `postgres` or `redis` is skipped when DATABASE_URL / REDIS_URL is unset (a laptop);
+A test marked `postgres` or `redis` is skipped when DATABASE_URL / REDIS_URL is unset (a laptop),
+one marked `imap` when dovecot is not installed;
 under DESK_REQUIRE_SERVICES=1 or CI=true (.ci/run) it fails instead, and it always fails when the
 variable is set but the server does not answer.
 """
 import os
+import shutil
 import socket
 from urllib.parse import urlparse
 
@@ -38,6 +40,8 @@ def _service_problem(kind: str) -> tuple[str, bool] | None:
             return "needs Redis: REDIS_URL is unset", REQUIRE_SERVICES
         if not _reachable(url, 6379):
             return f"Redis at {urlparse(url).hostname} is unreachable", True
+    if kind == "imap" and not (shutil.which("dovecot") or os.path.exists("/usr/sbin/dovecot")):
+        return "needs Debian's dovecot-imapd (apt-get install dovecot-imapd)", REQUIRE_SERVICES
     return None
 
 
@@ -50,7 +54,7 @@ def pytest_sessionstart(session):
 
 
 def pytest_runtest_setup(item):
-    for kind in ("postgres", "redis"):
+    for kind in ("postgres", "redis", "imap"):
         if item.get_closest_marker(kind):
             problem = _service_problem(kind)
             if problem:
@@ -85,3 +89,17 @@ def support_calendar(db):
     from support.selectors import default_calendar
 
     return default_calendar()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request):
+    """A transactional test starts after an earlier one's flush emptied the tables the data migration seeds."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("support.migrations.0002_seed_reference_data").seed(apps, None)

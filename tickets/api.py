@@ -9,9 +9,11 @@ from rest_framework.views import APIView
 
 from support.permissions import customer_profile_of
 from tickets import services
+from tickets.attachments import AttachmentRejected
 from tickets.models import Ticket
 from tickets.permissions import can_work_ticket, is_ticket_staff
-from tickets.selectors import ticket_get_for, ticket_thread, tickets_visible_to
+from tickets.selectors import attachment_get_for, ticket_get_for, ticket_thread, tickets_visible_to
+from tickets.views import attachment_response
 from tickets.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
@@ -39,7 +41,7 @@ def _detail(request, ticket: Ticket, code=status.HTTP_200_OK) -> Response:
 def _service_call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
-    except services.TicketError as exc:
+    except (services.TicketError, AttachmentRejected) as exc:
         raise ValidationError({"detail": str(exc)}) from exc
 
 
@@ -73,6 +75,7 @@ class TicketListView(ListAPIView):
             channel=Ticket.Origin.API,
             category=data["category"],
             fields=serializer.structured(),
+            attachments=data["attachments"],
             actor=request.user,
         )
         return _detail(request, ticket, code=status.HTTP_201_CREATED)
@@ -92,15 +95,23 @@ class TicketMessageView(APIView):
         ticket = ticket_get_for(request.user, reference)
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        body, internal = serializer.validated_data["body"], serializer.validated_data["internal"]
+        data = serializer.validated_data
+        body, internal, files = data["body"], data["internal"], data["attachments"]
         if ticket.customer_id == request.user.pk:
             if internal:
                 raise PermissionDenied("Customers cannot write internal notes.")
             message = _service_call(
-                services.ticket_customer_message, ticket, from_email=request.user.email, author=request.user, body_text=body
+                services.ticket_customer_message,
+                ticket,
+                from_email=request.user.email,
+                author=request.user,
+                body_text=body,
+                attachments=files,
             )
         elif can_work_ticket(request.user, ticket):
-            message = _service_call(services.ticket_reply, ticket, author=request.user, body=body, internal=internal)
+            message = _service_call(
+                services.ticket_reply, ticket, author=request.user, body=body, internal=internal, attachments=files
+            )
         else:
             raise PermissionDenied("You cannot write on this ticket.")
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
@@ -142,3 +153,11 @@ class TicketRateView(_CustomerAction):
             actor=request.user,
         )
         return _detail(request, ticket)
+
+
+class TicketAttachmentView(APIView):
+    """The file itself, to whoever may see the ticket (internal-note files: staff only)."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, reference, attachment_id):
+        return attachment_response(attachment_get_for(request.user, reference, attachment_id))

@@ -61,3 +61,21 @@ def attachment_check(file: IncomingFile) -> None:
             _("%(name)s: the type %(type)s is not accepted. Send images, PDF, text or office documents.")
             % {"name": file.filename, "type": file.content_type}
         )
+
+
+def files_from_uploads(uploads) -> list[IncomingFile]:
+    """Uploaded files (web form or API) as IncomingFiles, every one checked; AttachmentRejected on the first bad one."""
+    uploads = list(uploads)
+    if len(uploads) > settings.TICKET_ATTACHMENT_MAX_COUNT:
+        raise AttachmentRejected(_("At most %(n)d files.") % {"n": settings.TICKET_ATTACHMENT_MAX_COUNT})
+    files = []
+    for upload in uploads:
+        name = (upload.name or "attachment")[-200:]
+        if upload.size > settings.TICKET_ATTACHMENT_MAX_BYTES:  # refused before it is read into memory
+            raise AttachmentRejected(
+                _("%(name)s is larger than %(mb)d MB.") % {"name": name, "mb": settings.TICKET_ATTACHMENT_MAX_BYTES // 2**20}
+            )
+        file = IncomingFile(name, (upload.content_type or "application/octet-stream").lower(), upload.read())
+        attachment_check(file)
+        files.append(file)
+    return files

@@ -1,9 +1,8 @@
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from support.categories import Category
-from tickets.attachments import AttachmentRejected, IncomingFile, attachment_check
+from tickets.attachments import AttachmentRejected, files_from_uploads
 from tickets.models import Ticket
 
 # What each category asks for (SPEC "What a customer should provide").
@@ -53,21 +52,10 @@ class AttachmentsField(forms.FileField):
 
     def clean(self, data, initial=None):
         uploads = data if isinstance(data, (list, tuple)) else ([data] if data else [])
-        if len(uploads) > settings.TICKET_ATTACHMENT_MAX_COUNT:
-            raise forms.ValidationError(_("At most %(n)d files.") % {"n": settings.TICKET_ATTACHMENT_MAX_COUNT})
-        files = []
-        for upload in uploads:
-            if upload.size > settings.TICKET_ATTACHMENT_MAX_BYTES:
-                raise forms.ValidationError(
-                    _("%(name)s is larger than %(mb)d MB.") % {"name": upload.name, "mb": settings.TICKET_ATTACHMENT_MAX_BYTES // 2**20}
-                )
-            file = IncomingFile(upload.name[-200:], (upload.content_type or "application/octet-stream").lower(), upload.read())
-            try:
-                attachment_check(file)
-            except AttachmentRejected as exc:
-                raise forms.ValidationError(str(exc)) from exc
-            files.append(file)
-        return files
+        try:
+            return files_from_uploads(uploads)
+        except AttachmentRejected as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
 
 class TicketCreateForm(forms.ModelForm):

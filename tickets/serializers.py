@@ -1,4 +1,7 @@
+from django.urls import reverse
 from rest_framework import serializers
+
+from tickets.attachments import AttachmentRejected, files_from_uploads
 
 from tickets.forms import CATEGORY_FIELDS, STRUCTURED_FIELDS
 from tickets.models import Ticket, TicketAttachment, TicketMessage
@@ -12,7 +15,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         fields = ["id", "filename", "content_type", "size", "md5", "url"]
 
     def get_url(self, obj) -> str:
-        return f"/tickets/{obj.ticket.reference}/attachments/{obj.pk}/"
+        return reverse("api-ticket-attachment", args=[obj.ticket.reference, obj.pk])
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -50,7 +53,19 @@ class TicketDetailSerializer(serializers.ModelSerializer):
         return MessageSerializer(self.context["thread"], many=True).data
 
 
-class TicketCreateSerializer(serializers.Serializer):
+class AttachmentsMixin(serializers.Serializer):
+    """`attachments`: files sent as multipart/form-data, all checked before anything is stored."""
+
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, write_only=True)
+
+    def validate_attachments(self, uploads):
+        try:
+            return files_from_uploads(uploads)
+        except AttachmentRejected as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class TicketCreateSerializer(AttachmentsMixin):
     category = serializers.ChoiceField(choices=Ticket.Category.choices)
     subject = serializers.CharField(max_length=255)
     body = serializers.CharField(max_length=20000)
@@ -75,7 +90,7 @@ class TicketCreateSerializer(serializers.Serializer):
         return {f: self.validated_data[f] for f in STRUCTURED_FIELDS if f in wanted and self.validated_data.get(f) not in (None, "")}
 
 
-class MessageCreateSerializer(serializers.Serializer):
+class MessageCreateSerializer(AttachmentsMixin):
     body = serializers.CharField(max_length=20000)
     internal = serializers.BooleanField(default=False)
 

@@ -154,7 +154,11 @@ def ticket_rate(request, reference):
 @login_required
 @require_GET
 def attachment_download(request, reference, attachment_id):
-    attachment = attachment_get_for(request.user, reference, attachment_id)
+    return attachment_response(attachment_get_for(request.user, reference, attachment_id))
+
+
+def attachment_response(attachment) -> FileResponse:
+    """A stored attachment as a download that a browser will never render as active content."""
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
     response["Content-Type"] = attachment.content_type if attachment.content_type.startswith(("image/", "application/pdf", "text/plain")) else "application/octet-stream"
     response["Cache-Control"] = "private, no-store"

@@ -71,3 +71,66 @@ def test_rating_through_the_api(api, customer, agent):
     assert api.post(f"/api/tickets/{ticket.reference}/rate/", {"rating": 9}, format="json").status_code == 400
     assert api.post(f"/api/tickets/{ticket.reference}/rate/", {"rating": 4}, format="json").json()["rating"] == 4
     assert api.post(f"/api/tickets/{ticket.reference}/rate/", {"rating": 5}, format="json").status_code == 400
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _upload(name, content, content_type):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def test_customer_opens_a_ticket_with_attachments_and_downloads_them(api, customer, other_customer):
+    api.force_authenticate(customer)
+    response = api.post(
+        "/api/tickets/",
+        {"category": "technical", "subject": "Chart", "body": "See screenshot",
+         "attachments": [_upload("chart.png", PNG, "image/png"), _upload("log.txt", b"error 42", "text/plain")]},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    [message] = response.json()["messages"]
+    files = {a["filename"]: a for a in message["attachments"]}
+    assert set(files) == {"chart.png", "log.txt"}
+    download = api.get(files["log.txt"]["url"])
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"error 42"
+    assert download["X-Content-Type-Options"] == "nosniff"
+    api.force_authenticate(other_customer)
+    assert api.get(files["log.txt"]["url"]).status_code == 404
+
+
+def test_rejected_attachment_stores_nothing_and_says_why(api, customer):
+    from tickets.models import TicketAttachment
+
+    api.force_authenticate(customer)
+    response = api.post(
+        "/api/tickets/",
+        {"category": "technical", "subject": "x", "body": "y",
+         "attachments": [_upload("ok.png", PNG, "image/png"), _upload("run.exe", b"MZ", "application/octet-stream")]},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "run.exe" in str(response.json()["attachments"])
+    assert not Ticket.objects.exists() and not TicketAttachment.objects.exists()
+
+
+def test_reply_with_attachment_and_note_files_stay_internal(api, customer, agent):
+    ticket = make_ticket(customer)
+    api.force_authenticate(agent)
+    note = api.post(
+        f"/api/tickets/{ticket.reference}/messages/",
+        {"body": "internal scan", "internal": True, "attachments": [_upload("scan.pdf", b"%PDF-1.4", "application/pdf")]},
+        format="multipart",
+    ).json()
+    url = note["attachments"][0]["url"]
+    assert api.get(url).status_code == 200
+    api.force_authenticate(customer)
+    assert api.get(url).status_code == 404
+    reply = api.post(
+        f"/api/tickets/{ticket.reference}/messages/",
+        {"body": "here", "attachments": [_upload("proof.pdf", b"%PDF-1.4", "application/pdf")]},
+        format="multipart",
+    )
+    assert reply.status_code == 201 and api.get(reply.json()["attachments"][0]["url"]).status_code == 200
