@@ -11,3 +11,12 @@ class ChatConfig(channel_apps.ChannelAppConfig):
     verbose_name = _("Live chat")
     home_section = _("Your chats")
     home_empty = _("You have no open chats.")
+
+    def open_items_for(self, user) -> list[dict]:
+        from chat.models import Conversation
+
+        live = Conversation.objects.filter(customer=user, status__in=Conversation.LIVE_STATUSES).order_by("-queued_at")[:5]
+        return [
+            {"label": f"{c.get_category_display()} · {c.queued_at:%Y-%m-%d %H:%M}", "url": f"/chat/{c.public_id}/", "status": c.get_status_display()}
+            for c in live
+        ]

@@ -51,6 +51,10 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             return
         await self.send_json({"type": "read", "id": notification_id, "unread": await self._unread_count()})
 
+    async def session_end(self, event):
+        if event.get("session_key") in (None, getattr(self.scope.get("session"), "session_key", None)):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
     async def notification_new(self, event):
         await self.send_json({"type": "notification", "notification": event["notification"]})
 

@@ -18,6 +18,7 @@ _TICKETS_WORK = [
     "tickets.view_cannedreply",
 ]
 _TICKETS_MANAGE = [f"tickets.{action}_cannedreply" for action in ("add", "change", "delete")]
+_CHAT_WORK = ["chat.view_conversation", "chat.change_conversation", "chat.view_chatmessage", "chat.view_agentpresence"]
 
 # Each app's permissions per role (tickets now; chat, callbacks, kyc as they arrive).
 ROLES: dict[str, list[str]] = {
@@ -28,6 +29,7 @@ ROLES: dict[str, list[str]] = {
         "support.view_slaclock",
         "support.view_agentprofile",
         *_TICKETS_WORK,
+        *_CHAT_WORK,
     ],
     "supervisor": [
         *_CALENDAR_VIEW,
@@ -43,6 +45,9 @@ ROLES: dict[str, list[str]] = {
         "support.view_outboundemail",
         *_TICKETS_WORK,
         *_TICKETS_MANAGE,
+        *_CHAT_WORK,
+        "chat.supervise_conversation",
+        "chat.change_agentpresence",
     ],
     "scheduler": [*_CALENDAR_VIEW, "support.view_agentprofile"],
 }

@@ -135,7 +135,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis.pubsub.RedisPubSubChannelLayer is the alternative (bench/chat_fanout.py compares them).
+            "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer"),
             "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "desk")},
         }
     }
@@ -174,7 +175,16 @@ CELERY_BEAT_SCHEDULE = {
     "email-outbox-retry": {"task": "support.tasks.email_outbox_retry", "schedule": 300.0},
     "clear-expired-sessions": {"task": "support.tasks.clear_expired_sessions", "schedule": 86400.0},
     "imap-poll": {"task": "tickets.tasks.imap_poll_task", "schedule": 60.0},
+    "chat-offers": {"task": "chat.tasks.chat_offers_expire", "schedule": 10.0},
 }
+
+# Live chat (docs/chat-protocol.md).
+CHAT_OFFER_SECONDS = env_int("CHAT_OFFER_SECONDS", 30)  # an offer not taken goes to the next agent
+CHAT_PRESENCE_TIMEOUT = env_int("CHAT_PRESENCE_TIMEOUT", 60)  # a console silent this long is offline
+CHAT_QUEUE_SHOWN = 100
+CHAT_MAX_TEXT = 4096  # bytes of UTF-8 in one message
+CHAT_MAX_FRAME = 16384  # bytes of a whole frame
+CHAT_RATE = (env_int("CHAT_RATE_PER_SECOND", 10), env_int("CHAT_RATE_BURST", 30))  # frames per connection
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -13,7 +13,7 @@ admin.site.site_title = "Support desk"
 
 accounts = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(form_class=DeskPasswordResetForm),
@@ -54,6 +54,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include(accounts)),
     path("tickets/", include("tickets.urls")),
+    path("chat/", include("chat.urls")),
     path("api/", include(api_urls)),
     path("admin/", admin.site.urls),
 ]

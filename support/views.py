@@ -2,6 +2,7 @@
 import zoneinfo
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -15,7 +16,7 @@ from django.views.i18n import set_language
 from support.forms import ProfileForm
 from support.permissions import customer_profile_of
 from support.selectors import channel_statuses, customer_home_sections, recommended_channels
-from support.services import customer_profile_update
+from support.services import customer_profile_update, user_sockets_close
 
 
 def _customer_or_redirect(request):
@@ -94,3 +95,15 @@ def healthz(request):
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
 
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out and close the websockets this session opened (chat, notifications)."""
+
+    def post(self, request, *args, **kwargs):
+        user_id = request.user.pk if request.user.is_authenticated else None
+        session_key = request.session.session_key
+        response = super().post(request, *args, **kwargs)
+        if user_id is not None:
+            user_sockets_close(user_id, session_key=session_key)
+        return response

@@ -103,3 +103,16 @@ def _reference_data_after_flush(request):
     from django.apps import apps
 
     import_module("support.migrations.0002_seed_reference_data").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def private_files(settings, tmp_path):
+    """Attachments and documents go to a fresh private folder per test."""
+    from django.utils.functional import empty
+
+    from support.storage import private_storage
+
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    private_storage._wrapped = empty
+    yield
+    private_storage._wrapped = empty

@@ -2,15 +2,14 @@
 import secrets
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from support.categories import Category
 from support.models.accounts import SUPPORT_LANGUAGES
 from support.models.sla import Priority
+from support.storage import private_storage
 
 # Crockford base32 without look-alikes (no I, L, O, U): easy to read out on a call.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -24,16 +23,6 @@ def new_reply_token() -> str:
     return secrets.token_hex(10)
 
 
-class PrivateStorage(LazyObject):
-    """Attachments live outside MEDIA_ROOT/MEDIA_URL and are served only through an authorised view."""
-
-    def _setup(self):
-        self._wrapped = FileSystemStorage(
-            location=settings.PRIVATE_STORAGE_ROOT, base_url=None, file_permissions_mode=0o600, directory_permissions_mode=0o700
-        )
-
-
-private_storage = PrivateStorage()
 
 
 class Ticket(models.Model):

@@ -8,6 +8,7 @@ from .notifications import (
     email_render,
     notification_mark_read,
     notification_send,
+    user_sockets_close,
 )
 from .sla import (
     sla_clock_cancel,
@@ -37,4 +38,5 @@ __all__ = [
     "sla_clock_start",
     "sla_policy_for",
     "user_role_grant",
+    "user_sockets_close",
 ]

@@ -39,6 +39,17 @@ def _push(user_id: int, payload: dict) -> None:
         logger.exception("could not push notification to user %s", user_id)
 
 
+def user_sockets_close(user_id: int, *, session_key: str | None = None) -> None:
+    """Close the user's open websockets: those opened with `session_key`, or all of them when None."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(user_group(user_id), {"type": "session.end", "session_key": session_key})
+    except Exception:  # the sockets re-check the session on their next frame anyway
+        logger.exception("could not close sockets of user %s", user_id)
+
+
 def notification_send(recipient: User, *, kind: str, message: str, url: str = "") -> Notification:
     """Store a notification and push it to the recipient's open pages after commit."""
     notification = Notification.objects.create(recipient=recipient, kind=kind, message=message[:500], url=url)
