@@ -222,10 +222,8 @@ class CustomerChatConsumer(BaseChatConsumer):
         await self.send_json({"type": "ack", "client_id": str(client_id), "seq": message.seq, "duplicate": not created})
 
     def _post(self, client_id, body):
-        conversation = Conversation.objects.get(pk=self.conversation.pk)
-        if not can_write_conversation(self.user, conversation):
-            raise services.ChatError("This chat has ended.", code="closed")
-        return services.conversation_message_post(conversation, author=self.user, body=body, client_id=client_id)
+        # Ownership was checked on connect and cannot change; the service refuses a chat that has ended.
+        return services.conversation_message_post(self.conversation, author=self.user, body=body, client_id=client_id)
 
     async def frame_typing(self, frame):
         typing = bool(frame.get("typing", True))
@@ -407,7 +405,10 @@ class AgentChatConsumer(BaseChatConsumer):
         seq = _seq(frame, "seq")
 
         def mark():
-            conversation = self._writable(frame)
+            # The chat's agent, live or just ended: a read mark racing the close is not an error.
+            conversation = self._viewable(frame)
+            if conversation.assignee_id != self.user.pk:
+                raise services.ChatError("Accept or take over the chat first.", code="forbidden")
             services.conversation_mark_read(conversation, reader=self.user, seq=seq)
 
         await database_sync_to_async(mark)()

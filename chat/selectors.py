@@ -41,7 +41,9 @@ def author_label(message: ChatMessage, *, for_staff: bool) -> str:
     return message.author.get_full_name() if for_staff else (message.author.first_name or "Support")
 
 
-def message_frame(message: ChatMessage, conversation: Conversation, *, for_staff: bool) -> dict:
+def message_frame(message: ChatMessage, conversation: Conversation, *, for_staff: bool, attachments=None) -> dict:
+    """The `message` frame; pass `attachments` when known to spare the query."""
+    attachments = message.attachments.all() if attachments is None else attachments
     return {
         "type": "message",
         "conversation": conversation.public_id,
@@ -59,7 +61,7 @@ def message_frame(message: ChatMessage, conversation: Conversation, *, for_staff
                 "size": a.size,
                 "url": f"/chat/{conversation.public_id}/attachments/{a.pk}/",
             }
-            for a in message.attachments.all()
+            for a in attachments
         ],
     }
 

@@ -108,6 +108,7 @@ def _store(conversation: Conversation, *, kind: str, body: str, author: User | N
     message = ChatMessage.objects.create(
         conversation=conversation, seq=seq, client_id=client_id, kind=kind, author=author, body=body
     )
+    stored = []
     for file in files:
         attachment = ChatAttachment(
             conversation=conversation,
@@ -119,17 +120,18 @@ def _store(conversation: Conversation, *, kind: str, body: str, author: User | N
         )
         attachment.file.save(file.filename, ContentFile(file.payload), save=False)
         attachment.save()
-    _broadcast(conversation, message)
+        stored.append(attachment)
+    _broadcast(conversation, message, stored)
     message.conversation_state = state
     return message
 
 
-def _broadcast(conversation: Conversation, message: ChatMessage) -> None:
-    frame = message_frame(message, conversation, for_staff=True)
+def _broadcast(conversation: Conversation, message: ChatMessage, attachments: list) -> None:
+    frame = message_frame(message, conversation, for_staff=True, attachments=attachments)
     if message.kind == Kind.NOTE:
         events.frame_to_conversation(conversation.pk, frame, staff_only=True)
         return
-    customer_frame = message_frame(message, conversation, for_staff=False)
+    customer_frame = message_frame(message, conversation, for_staff=False, attachments=attachments)
     events.frame_to_conversation(conversation.pk, {"staff": frame, "customer": customer_frame}, staff_only=False)
 
 

@@ -17,7 +17,9 @@ class UserPreferencesMiddleware:
     def __call__(self, request):
         tz_name = None
         user = getattr(request, "user", None)
-        profile = customer_profile_of(user) if user is not None else None
+        # Staff have an agent profile, customers a customer profile: one lookup, not two.
+        is_staff = user is not None and user.is_authenticated and user.is_staff
+        profile = customer_profile_of(user) if user is not None and not is_staff else None
         if profile is not None:
             tz_name = profile.time_zone
             try:
@@ -27,7 +29,7 @@ class UserPreferencesMiddleware:
             if language in _UI_LANGUAGES:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
-        elif user is not None and user.is_authenticated and hasattr(user, "agent_profile"):
+        elif is_staff and hasattr(user, "agent_profile"):
             tz_name = user.agent_profile.time_zone
         if tz_name:
             try:

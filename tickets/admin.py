@@ -1,9 +1,11 @@
 """The agent queue: tickets by SLA due time, filters, bulk actions, and a ticket page to work from."""
+import contextvars
 import datetime as dt
+import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -18,8 +20,29 @@ from tickets.models import CannedReply, InboundEmail, Ticket, TicketMessage
 from tickets.selectors import customer_open_tickets, ticket_thread
 
 
-def _agents():
-    return User.objects.filter(groups__name="agent", is_active=True).order_by("first_name", "email")
+# The request being served, so the agents list is read once per request (filter and action form).
+_request: contextvars.ContextVar = contextvars.ContextVar("ticket_admin_request", default=None)
+
+
+def _agents() -> list[User]:
+    request = _request.get()
+    cached = getattr(request, "_desk_agents", None)
+    if cached is None:
+        cached = list(User.objects.filter(groups__name="agent", is_active=True).order_by("first_name", "email"))
+        if request is not None:
+            request._desk_agents = cached
+    return cached
+
+
+class AgentChoiceField(forms.ChoiceField):
+    def clean(self, value):
+        value = super().clean(value)
+        return next((u for u in _agents() if str(u.pk) == value), None)
+
+
+REFERENCE_RE = re.compile(r"^SUP-[0-9A-Z]{8}$", re.IGNORECASE)
+BARE_REFERENCE_RE = re.compile(r"^[0-9A-Z]{8}$", re.IGNORECASE)
+TX_RE = re.compile(r"^(0x)?[0-9a-fA-F]{16,}$|^[0-9A-Za-z]{20,}$")  # chain hashes, payment references
 
 
 class SLAStateFilter(admin.SimpleListFilter):
@@ -61,11 +84,11 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 
 class QueueActionForm(admin.helpers.ActionForm):
-    agent = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("agent"))
+    agent = AgentChoiceField(required=False, label=_("agent"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agent"].queryset = _agents()
+        self.fields["agent"].choices = [("", "---------")] + [(str(u.pk), str(u)) for u in _agents()]
 
 
 class ReplyForm(forms.Form):
@@ -92,6 +115,7 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ["=reference", "subject", "=account_number", "=requester_email", "=transaction_id"]
     list_select_related = ["assignee"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts are a COUNT per filter value over the table
     paginator = EstimatedCountPaginator
     list_per_page = 50
     action_form = QueueActionForm
@@ -107,7 +131,32 @@ class TicketAdmin(admin.ModelAdmin):
     change_form_template = "admin/tickets/ticket/change_form.html"
 
     def get_ordering(self, request):
-        return [F("sla_due_at").asc(nulls_last=True), "-id"]
+        return [F("sla_due_at").asc(nulls_last=True), "-id"]  # ticket_due_order_idx
+
+    def changelist_view(self, request, extra_context=None):
+        token = _request.set(request)
+        try:
+            return super().changelist_view(request, extra_context)
+        finally:
+            _request.reset(token)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Search by the shape of the term, each shape on its own index: a reference, an e-mail,
+        a transaction hash or ID, an account number; anything else matches the subject (trigram index)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if REFERENCE_RE.match(term):
+            return queryset.filter(reference=term.upper()), False
+        if "@" in term:
+            return queryset.filter(requester_email=term.lower()), False
+        if term.isdigit():
+            return queryset.filter(Q(account_number=term) | Q(transaction_id=term)), False
+        if TX_RE.match(term):
+            return queryset.filter(transaction_id=term), False
+        if BARE_REFERENCE_RE.match(term):
+            return queryset.filter(Q(reference=f"SUP-{term.upper()}") | Q(subject__icontains=term)), False
+        return queryset.filter(Q(subject__icontains=term) | Q(transaction_id=term)), False
 
     def has_add_permission(self, request):
         return False  # tickets come from intake, the web form, chat and the API
@@ -133,7 +182,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Assign to the agent chosen above"))
     def assign_to_agent(self, request, queryset):
-        agent = QueueActionForm(request.POST).fields["agent"].queryset.filter(pk=request.POST.get("agent")).first()
+        agent = next((u for u in _agents() if str(u.pk) == request.POST.get("agent", "")), None)
         if agent is None:
             messages.error(request, _("Choose an agent first."))
             return
@@ -262,6 +311,7 @@ class InboundEmailAdmin(admin.ModelAdmin):
     search_fields = ["=message_id", "from_email", "subject"]
     list_select_related = ["ticket"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     exclude = ["raw"]
     readonly_fields = [f.name for f in InboundEmail._meta.fields if f.name != "raw"] + ["raw_preview"]
