@@ -108,7 +108,7 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        ref = None
+        ref = conversation = None
         try:
             if not self.bucket.take():  # every frame counts, garbage included
                 raise FrameError("rate_limited", "too many frames; slow down")
@@ -123,6 +123,7 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
                 raise FrameError("malformed", "expected a JSON object with a type")
             ref = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+            conversation = frame.get("conversation") if isinstance(frame.get("conversation"), str) else None
             handler = self.handlers.get(frame["type"])
             if handler is None:
                 raise FrameError("unknown_type", f"unknown frame type {frame['type'][:40]!r}")
@@ -130,19 +131,21 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
                 return
             await getattr(self, handler)(frame)
         except FrameError as exc:
-            await self.send_error(exc.code, str(exc), ref)
+            await self.send_error(exc.code, str(exc), ref, conversation)
         except services.ChatError as exc:
-            await self.send_error(exc.code, str(exc), ref)
+            await self.send_error(exc.code, str(exc), ref, conversation)
         except (Http404, Conversation.DoesNotExist):
-            await self.send_error("not_found", "no such conversation", ref)
+            await self.send_error("not_found", "no such conversation", ref, conversation)
 
     async def still_allowed(self) -> bool:
         return True
 
-    async def send_error(self, code: str, message: str, ref=None):
+    async def send_error(self, code: str, message: str, ref=None, conversation=None):
         frame = {"type": "error", "code": code, "error": message}
         if ref:
             frame["client_id"] = ref
+        if conversation:
+            frame["conversation"] = conversation
         await self.send_json(frame)
 
     async def send_json(self, content):
@@ -155,6 +158,8 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_frame(self, event):
         if event.get("staff_only") and not self.is_staff:
+            return
+        if event.get("customer_only") and self.is_staff:
             return
         frame = event["frame"]
         if "staff" in frame and "customer" in frame:
@@ -273,6 +278,7 @@ class AgentChatConsumer(BaseChatConsumer):
         "watch": "frame_watch",
         "context": "frame_context",
         "availability": "frame_availability",
+        "live": "frame_live",
         "ping": "frame_ping",
     }
 
@@ -520,6 +526,12 @@ class AgentChatConsumer(BaseChatConsumer):
             raise FrameError("invalid", "status must be available or away")
         await database_sync_to_async(services.agent_presence_set)(self.user, status=status)
         await self.send_json({"type": "availability", "status": status})
+
+    async def frame_live(self, frame):
+        """Supervisors: every live chat now."""
+        if not self.supervisor:
+            raise FrameError("forbidden", "only supervisors see every live chat")
+        await self.send_json({"type": "live", "conversations": await database_sync_to_async(self._live)()})
 
     async def frame_ping(self, frame):
         await database_sync_to_async(services.agent_presence_seen)(self.user)

@@ -60,6 +60,6 @@ def queue_changed() -> None:
         entries = queue_entries()
         _send(AGENTS_GROUP, {"type": "chat.queue", "entries": entries})
         for conversation_id, position in queue_positions(entries).items():
-            _send(conversation_group(conversation_id), {"type": "chat.frame", "frame": position, "staff_only": False})
+            _send(conversation_group(conversation_id), {"type": "chat.frame", "frame": position, "customer_only": True})
 
     transaction.on_commit(push)

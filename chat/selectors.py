@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat.models import AgentPresence, ChatMessage, Conversation
 from chat.permissions import can_view_conversation
@@ -34,11 +35,13 @@ def conversation_messages(conversation: Conversation, *, after: int = 0, include
 
 def author_label(message: ChatMessage, *, for_staff: bool) -> str:
     if message.kind == ChatMessage.Kind.CUSTOMER:
-        return message.author.get_full_name() or message.author.email if (for_staff and message.author) else "You"
+        if for_staff and message.author:
+            return message.author.get_full_name() or message.author.email
+        return str(_("You"))
     if message.kind == ChatMessage.Kind.SYSTEM or message.author is None:
-        return "Support"
+        return str(_("Support"))
     # Customers see an agent's first name only.
-    return message.author.get_full_name() if for_staff else (message.author.first_name or "Support")
+    return message.author.get_full_name() if for_staff else (message.author.first_name or str(_("Support")))
 
 
 def message_frame(message: ChatMessage, conversation: Conversation, *, for_staff: bool, attachments=None) -> dict:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _, gettext_lazy
 
 from chat import events
 from chat.models import AgentPresence, ChatAttachment, ChatMessage, Conversation
@@ -33,6 +34,7 @@ from support.services import (
 from tickets.attachments import IncomingFile, attachment_check
 
 logger = logging.getLogger(__name__)
+_UI_LANGUAGES = {code for code, _name in settings.LANGUAGES}
 Status = Conversation.Status
 Kind = ChatMessage.Kind
 FIRST_RESPONSE = SLAClock.Metric.FIRST_RESPONSE
@@ -51,7 +53,8 @@ class ChatError(Exception):
 class ChatStart:
     conversation: Conversation
     ticket: object | None = None  # the ticket an out-of-hours chat became
-    next_open: dt.datetime | None = None
+    next_open: dt.datetime | None = None  # when support opens, if it is closed now
+    reason: str = ""  # why it became a ticket: "closed" or "no_agent"
 
 
 def _profile(user: User) -> CustomerProfile | None:
@@ -102,7 +105,7 @@ def _next_seq(conversation_id: int) -> dict:
 def _store(conversation: Conversation, *, kind: str, body: str, author: User | None, client_id=None, files=(), live_only=False) -> ChatMessage:
     state = _next_seq(conversation.pk)
     if live_only and state["status"] not in Conversation.LIVE_STATUSES:
-        raise ChatError("This chat has ended.", code="closed")
+        raise ChatError(_("This chat has ended."), code="closed")
     seq = state["last_seq"]
     conversation.last_seq = seq
     message = ChatMessage.objects.create(
@@ -135,8 +138,12 @@ def _broadcast(conversation: Conversation, message: ChatMessage, attachments: li
     events.frame_to_conversation(conversation.pk, {"staff": frame, "customer": customer_frame}, staff_only=False)
 
 
-def _system(conversation: Conversation, text: str) -> ChatMessage:
-    return _store(conversation, kind=Kind.SYSTEM, body=text, author=None)
+def _system(conversation: Conversation, text, **params) -> ChatMessage:
+    """A line from the desk, written in the chat's language when the desk speaks it (else English)."""
+    language = conversation.language if conversation.language in _UI_LANGUAGES else "en"
+    with translation.override(language):
+        body = str(text) % {key: str(value) for key, value in params.items()} if params else str(text)
+    return _store(conversation, kind=Kind.SYSTEM, body=body, author=None)
 
 
 def _status_frame(conversation: Conversation) -> dict:
@@ -167,7 +174,7 @@ def conversation_start(
     from support.models.accounts import SUPPORT_LANGUAGES
 
     if category not in Category.values or language not in dict(SUPPORT_LANGUAGES):
-        raise ChatError("Choose a category and a language.", code="invalid")
+        raise ChatError(_("Choose a category and a language."), code="invalid")
     for file in files:
         attachment_check(file)
     live = Conversation.objects.select_for_update().filter(customer=customer, status__in=Conversation.LIVE_STATUSES).first()
@@ -182,7 +189,7 @@ def conversation_start(
     if not is_open:
         ticket = _offline_ticket(conversation, customer, files=files)
         audit_event_record(conversation, actor=customer, verb="chat.offline", data={"ticket": ticket.reference})
-        return ChatStart(conversation, ticket=ticket, next_open=next_open or hours.next_open(chat_calendar(), now))
+        return ChatStart(conversation, ticket=ticket, next_open=next_open, reason="closed" if next_open else "no_agent")
     sla_clock_start(conversation, channel=Channel.CHAT, metric=FIRST_RESPONSE, vip=vip, at=now)
     audit_event_record(conversation, actor=customer, verb="chat.started", data={"category": category, "language": language})
     transaction.on_commit(lambda: conversation_route_task(conversation.pk))
@@ -243,7 +250,7 @@ def conversation_message_post(
         attachment_check(file)
     is_customer = author.pk == conversation.customer_id
     if internal and is_customer:
-        raise ChatError("Customers cannot write internal notes.")
+        raise ChatError(_("Customers cannot write internal notes."))
     now = timezone.now()
     kind = Kind.CUSTOMER if is_customer else (Kind.NOTE if internal else Kind.AGENT)
     try:
@@ -340,14 +347,14 @@ def conversation_accept(conversation: Conversation, *, agent: User) -> Conversat
     """The agent takes a waiting chat. Raises ChatError when taken already or the agent is at capacity."""
     conversation = _locked(conversation)
     if conversation.status != Status.QUEUED:
-        raise ChatError("Another agent has taken this chat.", code="taken")
+        raise ChatError(_("Another agent has taken this chat."), code="taken")
     if not can_accept_conversation(agent, conversation):
-        raise ChatError("This chat is not offered to you.", code="forbidden")
+        raise ChatError(_("This chat is not offered to you."), code="forbidden")
     profile = getattr(agent, "agent_profile", None)
     capacity = profile.chat_capacity if profile else 0
     active = Conversation.objects.filter(assignee=agent, status=Status.ACTIVE).count()
     if active >= capacity and not is_chat_supervisor(agent):
-        raise ChatError("You are at your chat capacity.", code="capacity")
+        raise ChatError(_("You are at your chat capacity."), code="capacity")
     now = timezone.now()
     conversation.status = Status.ACTIVE
     conversation.assignee = agent
@@ -356,7 +363,7 @@ def conversation_accept(conversation: Conversation, *, agent: User) -> Conversat
     conversation.offered_to = None
     conversation.offered_at = None
     conversation.save(update_fields=["status", "assignee", "accepted_at", "offered_to", "offered_at"])
-    _system(conversation, f"{agent.first_name or 'An agent'} joined the chat.")
+    _system(conversation, gettext_lazy("%(name)s joined the chat."), name=agent.first_name or gettext_lazy("An agent"))
     audit_event_record(conversation, actor=agent, verb="chat.accepted")
     if offered and offered != agent.pk:
         events.frame_to_user(offered, {"type": "offer_withdrawn", "conversation": conversation.public_id})
@@ -376,11 +383,11 @@ def conversation_transfer(
     """
     conversation = _locked(conversation)
     if not conversation.is_live:
-        raise ChatError("This chat has ended.", code="closed")
+        raise ChatError(_("This chat has ended."), code="closed")
     previous = conversation.assignee_id
     if to_agent is not None:
         if not (to_agent.is_active and to_agent.has_perm("chat.change_conversation")):
-            raise ChatError("That person does not take chats.", code="invalid")
+            raise ChatError(_("That person does not take chats."), code="invalid")
         if to_agent.pk == previous:
             return conversation
         conversation.status = Status.ACTIVE
@@ -389,7 +396,7 @@ def conversation_transfer(
         conversation.offered_to = None
         conversation.save(update_fields=["status", "assignee", "accepted_at", "offered_to"])
         verb = "chat.taken_over" if to_agent.pk == actor.pk else "chat.transferred"
-        _system(conversation, f"{to_agent.first_name or 'Another agent'} joined the chat.")
+        _system(conversation, gettext_lazy("%(name)s joined the chat."), name=to_agent.first_name or gettext_lazy("Another agent"))
         events.join_to_user(to_agent.pk, conversation.pk)
         notification_send(to_agent, kind="chat.transfer", message="A chat was transferred to you.", url="/chat/console/")
     else:
@@ -401,7 +408,7 @@ def conversation_transfer(
         conversation.offered_at = None
         conversation.save(update_fields=["status", "assignee", "language", "offered_to", "offered_at"])
         verb = "chat.requeued"
-        _system(conversation, "You are being transferred to a colleague; please stay in the chat.")
+        _system(conversation, gettext_lazy("You are being transferred to a colleague; please stay in the chat."))
         transaction.on_commit(lambda: conversation_route_task(conversation.pk))
     if previous and previous != conversation.assignee_id:
         events.join_to_user(previous, conversation.pk, join=False)
@@ -428,8 +435,10 @@ def conversation_close(conversation: Conversation, *, actor: User, outcome: str 
     conversation.offered_to = None
     conversation.save(update_fields=["status", "outcome", "closed_at", "offered_to"])
     sla_clock_cancel(conversation)
-    who = "The customer" if actor.pk == conversation.customer_id else "Support"
-    _system(conversation, f"{who} ended the chat.")
+    if actor.pk == conversation.customer_id:
+        _system(conversation, gettext_lazy("The customer ended the chat."))
+    else:
+        _system(conversation, gettext_lazy("Support ended the chat."))
     audit_event_record(conversation, actor=actor, verb="chat.closed", data={"outcome": outcome})
     _push_status(conversation)
     if was_queued:
@@ -484,7 +493,7 @@ def conversation_convert(conversation: Conversation, *, actor: User):
     conversation.save(update_fields=["ticket"])
     audit_event_record(conversation, actor=actor, verb="chat.converted", data={"ticket": ticket.reference})
     if conversation.is_live:
-        _system(conversation, f"We opened ticket {ticket.reference} for this; we will answer by e-mail.")
+        _system(conversation, gettext_lazy("We opened ticket %(reference)s for this; we will answer by e-mail."), reference=ticket.reference)
         conversation_close(conversation, actor=actor, outcome=Conversation.Outcome.CONVERTED)
     return ticket
 
@@ -505,13 +514,13 @@ def conversation_mark_read(conversation: Conversation, *, reader: User, seq: int
 def conversation_rate(conversation: Conversation, *, customer: User, rating: int, comment: str = "") -> Conversation:
     conversation = _locked(conversation)
     if conversation.customer_id != customer.pk:
-        raise ChatError("Only the customer rates a chat.", code="forbidden")
+        raise ChatError(_("Only the customer rates a chat."), code="forbidden")
     if conversation.is_live:
-        raise ChatError("Rate the chat once it has ended.")
+        raise ChatError(_("Rate the chat once it has ended."))
     if conversation.rating is not None:
-        raise ChatError("This chat is rated already.")
+        raise ChatError(_("This chat is rated already."))
     if not 1 <= rating <= 5:
-        raise ChatError("A rating is 1 to 5.", code="invalid")
+        raise ChatError(_("A rating is 1 to 5."), code="invalid")
     conversation.rating = rating
     conversation.rating_comment = comment[:5000]
     conversation.save(update_fields=["rating", "rating_comment"])

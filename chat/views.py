@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -54,10 +55,11 @@ def _start_payload(start: services.ChatStart, profile) -> dict:
     if start.ticket is not None:
         payload["ticket"] = start.ticket.reference
         payload["ticket_url"] = f"/tickets/{start.ticket.reference}/"
+        payload["reason"] = start.reason
         if start.next_open:
             local = timezone.localtime(start.next_open, timezone=_tz(profile))
             payload["next_open"] = local.isoformat()
-            payload["next_open_display"] = local.strftime("%A %d %b %H:%M")
+            payload["next_open_display"] = date_format(local, "l j F, H:i")
     return payload
 
 
@@ -234,6 +236,8 @@ def console(request):
     config = {
         "ws_url": "/ws/chat/agent/",
         "me": request.user.pk,
+        "me_first_name": request.user.first_name or request.user.email.split("@")[0],
+        "categories": [{"value": c.value, "label": str(c.label)} for c in Category],
         "supervisor": is_chat_supervisor(request.user),
         "canned": canned,
         "agents": [

@@ -137,7 +137,12 @@ if REDIS_URL:
         "default": {
             # channels_redis.pubsub.RedisPubSubChannelLayer is the alternative (bench/chat_fanout.py compares them).
             "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer"),
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "desk")},
+            # redis-py 8 times reads out after 5 s, exactly channels_redis' blocking BZPOPMIN: an idle
+            # consumer would die with "Timeout reading" (django/channels_redis#422). Reads get 15 s.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": os.environ.get("CHANNELS_PREFIX", "desk"),
+            },
         }
     }
     CACHES = {

@@ -132,7 +132,7 @@ def test_out_of_hours_chat_becomes_a_ticket_with_next_opening(customer, db):
     with time_machine.travel(SUNDAY, tick=False):
         result = start(customer, body="Withdrawal pending since Friday")
     conversation = result.conversation
-    assert result.ticket is not None and result.ticket.channel == Ticket.Origin.CHAT
+    assert result.ticket is not None and result.ticket.channel == Ticket.Origin.CHAT and result.reason == "closed"
     assert result.ticket.messages.get().body_text == "Withdrawal pending since Friday"
     assert conversation.status == Conversation.Status.CLOSED and conversation.outcome == Conversation.Outcome.OFFLINE
     # Monday 06:00 Shanghai
@@ -143,7 +143,7 @@ def test_out_of_hours_chat_becomes_a_ticket_with_next_opening(customer, db):
 def test_no_agent_for_the_language_becomes_a_ticket(customer, chat_open):
     online_agent(languages=["en"])
     result = start(customer, language="vi")
-    assert result.ticket is not None
+    assert result.ticket is not None and result.reason == "no_agent" and result.next_open is None
     assert result.conversation.outcome == Conversation.Outcome.OFFLINE
 
 
@@ -211,3 +211,13 @@ def test_transcript_email_goes_to_the_registered_address(customer, chat_agent, m
     services.conversation_transcript_email(conversation, customer=customer)
     [mail] = mailoutbox
     assert mail.to == [customer.email] and "Hello there" in mail.body
+
+
+def test_system_lines_are_written_in_the_chats_language(chat_open):
+    agent = online_agent(languages=["zh-hans"])
+    agent.first_name = "Li"
+    agent.save()
+    conversation = start(CustomerFactory().user, language="zh-hans").conversation
+    services.conversation_accept(conversation, agent=agent)
+    joined = ChatMessage.objects.get(conversation=conversation, kind=ChatMessage.Kind.SYSTEM)
+    assert "Li" in joined.body and "joined the chat" not in joined.body
