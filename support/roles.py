@@ -18,6 +18,11 @@ _TICKETS_WORK = [
     "tickets.view_cannedreply",
 ]
 _TICKETS_MANAGE = [f"tickets.{action}_cannedreply" for action in ("add", "change", "delete")]
+_CALLBACKS_WORK = ["callbacks.view_booking", "callbacks.change_booking", "callbacks.view_slot"]
+_CALLBACKS_SCHEDULE = [
+    *[f"callbacks.{action}_capacityrule" for action in ("view", "add", "change", "delete")],
+    "callbacks.view_slot", "callbacks.change_slot", "callbacks.view_booking", "callbacks.change_booking",
+]
 _CHAT_WORK = ["chat.view_conversation", "chat.change_conversation", "chat.view_chatmessage", "chat.view_agentpresence"]
 
 # Each app's permissions per role (tickets now; chat, callbacks, kyc as they arrive).
@@ -30,6 +35,7 @@ ROLES: dict[str, list[str]] = {
         "support.view_agentprofile",
         *_TICKETS_WORK,
         *_CHAT_WORK,
+        *_CALLBACKS_WORK,
     ],
     "supervisor": [
         *_CALENDAR_VIEW,
@@ -47,9 +53,10 @@ ROLES: dict[str, list[str]] = {
         *_TICKETS_MANAGE,
         *_CHAT_WORK,
         "chat.supervise_conversation",
+        *_CALLBACKS_SCHEDULE,
         "chat.change_agentpresence",
     ],
-    "scheduler": [*_CALENDAR_VIEW, "support.view_agentprofile"],
+    "scheduler": [*_CALENDAR_VIEW, "support.view_agentprofile", *_CALLBACKS_SCHEDULE],
 }
 STAFF_ROLES = ("agent", "supervisor", "scheduler")
 

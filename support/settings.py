@@ -181,7 +181,17 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "support.tasks.clear_expired_sessions", "schedule": 86400.0},
     "imap-poll": {"task": "tickets.tasks.imap_poll_task", "schedule": 60.0},
     "chat-offers": {"task": "chat.tasks.chat_offers_expire", "schedule": 10.0},
+    "callback-reminders": {"task": "callbacks.tasks.callback_reminders", "schedule": 60.0},
+    "callback-missed": {"task": "callbacks.tasks.callback_missed", "schedule": 60.0},
+    "callback-slots": {"task": "callbacks.tasks.callback_slots_generate", "schedule": 3600.0},
 }
+
+# Call-backs.
+CALLBACK_SLOT_MINUTES = env_int("CALLBACK_SLOT_MINUTES", 30)
+CALLBACK_HORIZON_DAYS = 14  # bookable this far ahead
+CALLBACK_MAX_OPEN = env_int("CALLBACK_MAX_OPEN", 3)  # upcoming bookings per customer
+CALLBACK_AGENT_REMINDER_MINUTES = 10
+CALLBACK_CUSTOMER_REMINDER_MINUTES = 60
 
 # Live chat (docs/chat-protocol.md).
 CHAT_OFFER_SECONDS = env_int("CHAT_OFFER_SECONDS", 30)  # an offer not taken goes to the next agent

@@ -37,6 +37,8 @@ class OutboundEmail(models.Model):
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # Small text attachments (an .ics invitation): [{"filename", "content_type", "content"}].
+    attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -76,6 +76,7 @@ class SLAClock(models.Model):
         PAUSED = "paused", _("Paused")
         MET = "met", _("Met")
         CANCELLED = "cancelled", _("Cancelled")
+        BREACHED = "breached", _("Ended unmet")  # the case can no longer meet it (a missed call-back)
 
     ACTIVE_STATES = (State.RUNNING, State.PAUSED)
 

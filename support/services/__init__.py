@@ -11,6 +11,7 @@ from .notifications import (
     user_sockets_close,
 )
 from .sla import (
+    sla_clock_breach,
     sla_clock_cancel,
     sla_clock_pause,
     sla_clock_resume,
@@ -31,6 +32,7 @@ __all__ = [
     "email_render",
     "notification_mark_read",
     "notification_send",
+    "sla_clock_breach",
     "sla_clock_cancel",
     "sla_clock_pause",
     "sla_clock_resume",

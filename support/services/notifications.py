@@ -67,12 +67,22 @@ def notification_mark_read(notification_id: int, *, user: User) -> Notification:
     return notification
 
 
-def email_queue(*, to: list[str], subject: str, body_text: str, body_html: str = "", headers=None) -> OutboundEmail:
-    """Put a message in the outbox; a worker sends it once the caller's transaction commits."""
+def email_queue(
+    *, to: list[str], subject: str, body_text: str, body_html: str = "", headers=None, attachments=None
+) -> OutboundEmail:
+    """Put a message in the outbox; a worker sends it once the caller's transaction commits.
+
+    `attachments`: small text files as [{"filename", "content_type", "content"}].
+    """
     from support.tasks import email_send
 
     email = OutboundEmail.objects.create(
-        to=to, subject=" ".join(subject.split())[:255], body_text=body_text, body_html=body_html, headers=headers or {}
+        to=to,
+        subject=" ".join(subject.split())[:255],
+        body_text=body_text,
+        body_html=body_html,
+        headers=headers or {},
+        attachments=attachments or [],
     )
     email_send.delay_on_commit(email.pk)
     return email
@@ -80,7 +90,13 @@ def email_queue(*, to: list[str], subject: str, body_text: str, body_html: str =
 
 def email_render(template: str, context: dict, *, language: str, tz: str, anti_phishing_phrase: str = "") -> tuple[str, str, str]:
     """(subject, text, html) of `template`_subject.txt/.txt/.html in a language and time zone."""
-    context = {**context, "anti_phishing_phrase": anti_phishing_phrase, "desk_name": settings.DESK_NAME}
+    context = {
+        "base_url": settings.DESK_BASE_URL,
+        "time_zone": tz,
+        **context,
+        "anti_phishing_phrase": anti_phishing_phrase,
+        "desk_name": settings.DESK_NAME,
+    }
     with translation.override(language), timezone.override(tz):
         subject = render_to_string(f"{template}_subject.txt", context)
         body_text = render_to_string(f"{template}.txt", context)
@@ -88,7 +104,7 @@ def email_render(template: str, context: dict, *, language: str, tz: str, anti_p
     return subject, body_text, body_html
 
 
-def email_queue_for_user(user: User, *, template: str, context: dict, headers=None) -> OutboundEmail:
+def email_queue_for_user(user: User, *, template: str, context: dict, headers=None, attachments=None) -> OutboundEmail:
     """Queue `template` to a user in their language and time zone, with their anti-phishing phrase."""
     profile = getattr(user, "customer_profile", None)
     subject, body_text, body_html = email_render(
@@ -98,7 +114,9 @@ def email_queue_for_user(user: User, *, template: str, context: dict, headers=No
         tz=profile.time_zone if profile else settings.TIME_ZONE,
         anti_phishing_phrase=profile.anti_phishing_phrase if profile else "",
     )
-    return email_queue(to=[user.email], subject=subject, body_text=body_text, body_html=body_html, headers=headers)
+    return email_queue(
+        to=[user.email], subject=subject, body_text=body_text, body_html=body_html, headers=headers, attachments=attachments
+    )
 
 
 def email_deliver(email_id: int) -> OutboundEmail | None:
@@ -120,6 +138,8 @@ def email_deliver(email_id: int) -> OutboundEmail | None:
         )
         if email.body_html:
             message.attach_alternative(email.body_html, "text/html")
+        for item in email.attachments or []:
+            message.attach(item["filename"], item["content"], item["content_type"])
         email.attempts += 1
         try:
             message.send()

@@ -149,3 +149,16 @@ def sla_clock_cancel(case, *, metric: str | None = None, at: dt.datetime | None 
         clock.cancelled_at = at
         clock.save(update_fields=["state", "cancelled_at"])
     return clocks
+
+
+@transaction.atomic
+def sla_clock_breach(case, *, metric: str, at: dt.datetime | None = None) -> SLAClock | None:
+    """End the active clock unmet (the promise can no longer be kept, e.g. a missed call-back)."""
+    at = at or timezone.now()
+    clock = _active_clocks(case, metric).first()
+    if clock is None:
+        return None
+    clock.state = SLAClock.State.BREACHED
+    clock.breached_at = clock.breached_at or at
+    clock.save(update_fields=["state", "breached_at"])
+    return clock
