@@ -242,10 +242,8 @@ def conversation_message_post(
     A client id already used in this conversation returns the saved message (a resend, not a duplicate).
     Precondition: the caller checked can_write_conversation. Raises ChatError when the chat has ended.
     """
-    if client_id is not None:
-        existing = ChatMessage.objects.filter(conversation=conversation, client_id=client_id).first()
-        if existing is not None:
-            return existing, False
+    # No look-up first: a resend hits the unique (conversation, client_id) and the savepoint below
+    # undoes its sequence number, so the common case costs no extra query.
     for file in files:
         attachment_check(file)
     is_customer = author.pk == conversation.customer_id

@@ -135,8 +135,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            # channels_redis.pubsub.RedisPubSubChannelLayer is the alternative (bench/chat_fanout.py compares them).
-            "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer"),
+            # Pub/sub: one Redis connection per process, close to raw redis-py; the list-based
+            # RedisChannelLayer was 8-12x slower, drops past 100 queued messages per process and hit
+            # redis-py 8's pool limit under load (bench/chat_fanout.py, docs/performance.md). Both are
+            # at-most-once; the chat protocol fills gaps from the database by sequence number.
+            "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer"),
             # redis-py 8 times reads out after 5 s, exactly channels_redis' blocking BZPOPMIN: an idle
             # consumer would die with "Timeout reading" (django/channels_redis#422). Reads get 15 s.
             "CONFIG": {

@@ -156,7 +156,10 @@ def ticket_create(
     )
     if not ticket.account_number and profile:
         ticket.account_number = profile.account_number
-    ticket.full_clean(exclude=["customer", "assignee", "merged_into", "locked_by"])
+    # Field checks only: the database enforces uniqueness and the constraints (no extra queries).
+    ticket.full_clean(
+        exclude=["customer", "assignee", "merged_into", "locked_by"], validate_unique=False, validate_constraints=False
+    )
     ticket.save()
     _add_participant(ticket, ticket.requester_email, role=TicketParticipant.Role.REQUESTER)
     for address in cc:

@@ -243,7 +243,15 @@ def _finish(inbound: InboundEmail, parsed: ParsedMessage | None) -> None:
         inbound.subject = parsed.subject[:255]
     inbound.processed_at = timezone.now()
     inbound.attempts += 1
-    inbound.save()
+    # Never the raw bytes again: they were stored (and committed) first and do not change.
+    inbound.save(update_fields=_PROCESSED_FIELDS)
+
+
+_PROCESSED_FIELDS = [
+    f.name
+    for f in InboundEmail._meta.concrete_fields
+    if f.name not in ("id", "raw", "sha256", "source", "received_at", "imap_mailbox", "imap_uidvalidity", "imap_uid")
+]
 
 
 def _quarantine(inbound: InboundEmail, result: IntakeResult, reason: str, parsed: ParsedMessage | None = None) -> IntakeResult:
