@@ -26,8 +26,8 @@ class CapacityRule(models.Model):
     weekdays = models.CharField(
         _("weekdays"), max_length=13, default="0,1,2,3,4", help_text=_("Comma-separated, 0 = Monday … 6 = Sunday.")
     )
-    starts = models.TimeField(_("from"), help_text=_("In the support hours' time zone."))
-    ends = models.TimeField(_("until"))
+    starts = models.TimeField(_("start time"), help_text=_("In the support hours' time zone."))
+    ends = models.TimeField(_("end time"))
     languages = models.ManyToManyField("support.Language", verbose_name=_("languages"))
     agents = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("agents"), related_name="callback_rules")
     max_per_slot = models.PositiveSmallIntegerField(_("at most per slot"), null=True, blank=True)

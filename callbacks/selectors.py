@@ -2,7 +2,7 @@
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -51,3 +51,23 @@ def bookings_needing_reminder(*, now: dt.datetime, minutes: int, field: str) -> 
 
 def bookings_past_slot(*, now: dt.datetime) -> QuerySet[Booking]:
     return Booking.objects.filter(status__in=Booking.UPCOMING, slot__ends_at__lte=now)
+
+
+def bookings_upcoming_for_customer(user: User, *, limit: int = 5) -> QuerySet[Booking]:
+    """The customer's open call-backs, soonest first (booking_customer_idx)."""
+    return Booking.objects.filter(customer=user, status__in=Booking.UPCOMING).select_related("slot").order_by("slot__starts_at")[:limit]
+
+
+def schedule_slots(*, start: dt.datetime, end: dt.datetime) -> QuerySet[Slot]:
+    """Slots starting in [start, end) with their live bookings and agents, for the scheduler's grid."""
+    live = Booking.objects.exclude(status=Booking.Status.CANCELLED).select_related("assignee", "customer").order_by("id")
+    return (
+        Slot.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .order_by("starts_at", "language")
+        .prefetch_related(Prefetch("bookings", queryset=live))
+    )
+
+
+def callback_agents() -> QuerySet[User]:
+    """People a call-back can be assigned to (the agent role; booking_assign checks the permission)."""
+    return User.objects.filter(groups__name="agent", is_active=True).order_by("first_name", "email")

@@ -361,3 +361,17 @@ def booking_assign(booking: Booking, *, agent: User, actor: User) -> Booking:
         lambda: notification_send(agent, kind="callback.assigned", message=f"Call-back {booking.reference} is yours.", url="/callbacks/agent/")
     )
     return booking
+
+
+@transaction.atomic
+def slot_resize(slot: Slot, *, capacity: int, actor: User) -> Slot:
+    """Change a slot's capacity by hand (a scheduler in the admin); never below what is already booked."""
+    slot = Slot.objects.select_for_update().get(pk=slot.pk)
+    if capacity < slot.booked:
+        raise CallbackError(_("%(n)d places are already booked; the capacity cannot be lower.") % {"n": slot.booked}, "capacity")
+    if capacity != slot.capacity:
+        old = slot.capacity
+        slot.capacity = capacity
+        slot.save(update_fields=["capacity"])
+        audit_event_record(slot, actor=actor, verb="callback.slot_resized", data={"from": old, "to": capacity})
+    return slot

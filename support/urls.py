@@ -55,6 +55,7 @@ urlpatterns = [
     path("accounts/", include(accounts)),
     path("tickets/", include("tickets.urls")),
     path("chat/", include("chat.urls")),
+    path("callbacks/", include("callbacks.urls")),
     path("api/", include(api_urls)),
     path("admin/", admin.site.urls),
 ]

@@ -14,9 +14,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from support.models import User
+from support import admin_filters
 from support.paginator import EstimatedCountPaginator
 from tickets import services
-from tickets.models import CannedReply, InboundEmail, Ticket, TicketMessage
+from tickets.models import CannedReply, InboundEmail, Ticket
 from tickets.selectors import customer_open_tickets, ticket_thread
 
 
@@ -63,24 +64,9 @@ class SLAStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AssigneeFilter(admin.SimpleListFilter):
-    """Agents from the role, not a DISTINCT over a million tickets."""
-
-    title = _("assignee")
-    parameter_name = "assignee"
-
-    def lookups(self, request, model_admin):
-        return [("me", _("Me")), ("none", _("Unassigned"))] + [(str(u.pk), str(u)) for u in _agents()]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "me":
-            return queryset.filter(assignee=request.user)
-        if value == "none":
-            return queryset.filter(assignee__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assignee_id=int(value))
-        return queryset
+class AssigneeFilter(admin_filters.AssigneeFilter):
+    def agents(self, request):
+        return _agents()
 
 
 class QueueActionForm(admin.helpers.ActionForm):

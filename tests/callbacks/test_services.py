@@ -13,44 +13,16 @@ from django.http import Http404
 from callbacks import services, tasks
 from callbacks.models import Booking, CapacityRule, Slot
 from callbacks.selectors import booking_get_for, free_slots
-from support.models import Language, Notification, SLAClock
-from tests.factories import AgentFactory, CustomerFactory, SupervisorFactory
+from support.models import Notification, SLAClock
+from tests.callbacks.conftest import MOBILE, MONDAY_8AM, at, book  # noqa: F401
+from tests.factories import CustomerFactory, SupervisorFactory
 
 pytestmark = pytest.mark.django_db
-
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-# Monday 7 December 2026, 08:00 in Shanghai: support is open (Mon 06:00-22:00).
-MONDAY_8AM = dt.datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)
-MOBILE = "+8613912345678"
-
-
-def at(hour, minute=0, day=0):
-    return (MONDAY_8AM.replace(hour=hour, minute=minute) + dt.timedelta(days=day)).astimezone(dt.timezone.utc)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(MONDAY_8AM, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def rule(db):
-    english, chinese = AgentFactory(languages=["en"]).user, AgentFactory(languages=["en", "zh-hans"]).user
-    rule = CapacityRule.objects.create(name="Every day", weekdays="0,1,2,3,4,5,6", starts=dt.time(5), ends=dt.time(23, 30))
-    rule.languages.set(Language.objects.filter(code__in=["en", "zh-hans"]))
-    rule.agents.set([english, chinese])
-    return rule
-
 
 @pytest.fixture
 def slots(rule, clock):
     services.slots_generate(rule, start=MONDAY_8AM.date(), days=7)
     return rule
-
-
-def book(customer, starts_at, language="en", phone=MOBILE):
-    return services.booking_create(customer, starts_at=starts_at, language=language, phone=phone, category="funds", summary="Withdrawal status")
 
 
 def test_slots_only_inside_support_hours_with_capacity_per_language(slots):

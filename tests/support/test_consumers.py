@@ -132,3 +132,31 @@ async def test_session_cookie_authenticates_through_the_real_middleware_stack():
     connected, code = await comm.connect()
     assert not connected and code == 4401  # the logged-out session no longer opens a socket
     await comm.disconnect()
+
+
+async def test_logout_closes_the_notification_socket():
+    from support.services import user_sockets_close
+
+    user = await make_customer()
+    comm = communicator(user)
+    await comm.connect()
+    await comm.receive_json_from()
+    await database_sync_to_async(user_sockets_close)(user.pk)
+    output = await comm.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": 4401}
+    await comm.disconnect()
+
+
+def test_logout_view_closes_that_sessions_sockets(client, monkeypatch):
+    from django.urls import reverse
+
+    from tests.factories import CustomerFactory
+
+    closed = []
+    monkeypatch.setattr("support.views.user_sockets_close", lambda user_id, session_key: closed.append((user_id, session_key)))
+    user = CustomerFactory().user
+    client.force_login(user)
+    session_key = client.session.session_key
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302, response.status_code
+    assert closed == [(user.pk, session_key)]
