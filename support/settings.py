@@ -285,6 +285,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a Status; name their enums apart in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "CallbackStatusEnum": "callbacks.models.Booking.Status",
+    },
 }
 
 PHONENUMBER_DB_FORMAT = "E164"

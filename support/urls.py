@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from support import api, views
+from callbacks import api as callbacks_api
 from tickets import api as tickets_api
 from support.forms import DeskPasswordResetForm
 
@@ -42,6 +43,11 @@ api_urls = [
         tickets_api.TicketAttachmentView.as_view(),
         name="api-ticket-attachment",
     ),
+    path("callbacks/", callbacks_api.BookingListView.as_view(), name="api-callbacks"),
+    path("callbacks/slots/", callbacks_api.SlotListView.as_view(), name="api-callback-slots"),
+    path("callbacks/<str:reference>/", callbacks_api.BookingDetailView.as_view(), name="api-callback"),
+    path("callbacks/<str:reference>/reschedule/", callbacks_api.BookingRescheduleView.as_view(), name="api-callback-reschedule"),
+    path("callbacks/<str:reference>/cancel/", callbacks_api.BookingCancelView.as_view(), name="api-callback-cancel"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
