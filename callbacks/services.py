@@ -5,7 +5,8 @@ import zoneinfo
 import phonenumbers
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,14 +50,23 @@ def slots_generate(rule: CapacityRule, *, start: dt.date, days: int) -> int:
     calendar = default_calendar()
     tz = zoneinfo.ZoneInfo(calendar.time_zone)
     length = _slot_length()
-    agent_languages = {}
+    speakers: dict[str, int] = {}
     for agent in rule.agents.filter(is_active=True).prefetch_related("agent_profile__languages"):
         profile = getattr(agent, "agent_profile", None)
-        agent_languages[agent.pk] = set(profile.languages.values_list("code", flat=True)) if profile else set()
-    created = 0
+        for language in profile.languages.all() if profile else ():
+            speakers[language.code] = speakers.get(language.code, 0) + 1
+    capacities = {}
+    for code in rule.languages.values_list("code", flat=True):
+        capacity = speakers.get(code, 0)
+        if rule.max_per_slot is not None:
+            capacity = min(capacity, rule.max_per_slot)
+        if capacity:
+            capacities[code] = capacity
+    wanted: dict[tuple[dt.datetime, str], tuple[dt.datetime, int]] = {}
+    weekdays = rule.weekday_set()
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
-        if day.weekday() not in rule.weekday_set():
+        if day.weekday() not in weekdays:
             continue
         if (rule.valid_from and day < rule.valid_from) or (rule.valid_until and day > rule.valid_until):
             continue
@@ -66,23 +76,28 @@ def slots_generate(rule: CapacityRule, *, start: dt.date, days: int) -> int:
             slot_end = moment + length
             closes = hours.next_close(calendar, moment) if hours.is_open(calendar, moment) else None
             if closes is not None and closes >= slot_end:
-                for language in rule.languages.all():
-                    capacity = sum(1 for langs in agent_languages.values() if language.code in langs)
-                    if rule.max_per_slot is not None:
-                        capacity = min(capacity, rule.max_per_slot)
-                    if capacity == 0:
-                        continue
-                    slot, made = Slot.objects.get_or_create(
-                        starts_at=moment.astimezone(dt.timezone.utc),
-                        language=language.code,
-                        defaults={"ends_at": slot_end.astimezone(dt.timezone.utc), "capacity": capacity, "rule": rule},
-                    )
-                    if made:
-                        created += 1
-                    elif slot.capacity != max(capacity, slot.booked):
-                        Slot.objects.filter(pk=slot.pk).update(capacity=max(capacity, slot.booked))
+                for code, capacity in capacities.items():
+                    wanted[(moment.astimezone(dt.timezone.utc), code)] = (slot_end.astimezone(dt.timezone.utc), capacity)
             moment = slot_end
-    return created
+    if not wanted:
+        return 0
+    starts = [key[0] for key in wanted]
+    existing = {
+        (slot.starts_at, slot.language): slot
+        for slot in Slot.objects.filter(starts_at__gte=min(starts), starts_at__lte=max(starts), language__in=list(capacities))
+    }
+    new = [
+        Slot(starts_at=starts_at, language=code, ends_at=ends_at, capacity=capacity, rule=rule)
+        for (starts_at, code), (ends_at, capacity) in wanted.items()
+        if (starts_at, code) not in existing
+    ]
+    # A concurrent run may have made some of them: the unique (start, language) keeps one of each.
+    Slot.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    for key, slot in existing.items():
+        if key in wanted and slot.capacity != max(wanted[key][1], slot.booked):
+            # Never below what is booked, even if a booking lands between the read and this write.
+            Slot.objects.filter(pk=slot.pk).update(capacity=Greatest(Value(wanted[key][1]), F("booked")))
+    return len(new)
 
 
 # Bookings ------------------------------------------------------------------------------------
