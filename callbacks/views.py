@@ -27,16 +27,13 @@ from callbacks.selectors import (
 )
 from support.models import User
 from support.models.accounts import SUPPORT_LANGUAGES
-from support.permissions import customer_profile_of
+from support.permissions import require_customer
 
 LANGUAGE_CODES = {code for code, _name in SUPPORT_LANGUAGES}
 
 
 def _customer(request):
-    profile = customer_profile_of(request.user)
-    if profile is None:
-        raise PermissionDenied(_("Call-back pages are for customers; agents use the call-backs page for agents."))
-    return profile
+    return require_customer(request.user, _("Call-back pages are for customers; agents use the call-backs page for agents."))
 
 
 def _own_booking(request, reference) -> Booking:

@@ -17,16 +17,13 @@ from chat.models import ChatAttachment, Conversation
 from chat.permissions import can_write_conversation, is_chat_agent, is_chat_supervisor
 from support.categories import Category
 from support.models.accounts import SUPPORT_LANGUAGES
-from support.permissions import customer_profile_of
+from support.permissions import require_customer
 from tickets.attachments import AttachmentRejected, files_from_uploads
 from tickets.views import attachment_response
 
 
 def _customer(request):
-    profile = customer_profile_of(request.user)
-    if profile is None:
-        raise PermissionDenied(_("The chat widget is for customers; agents use the chat console."))
-    return profile
+    return require_customer(request.user, _("The chat widget is for customers; agents use the chat console."))
 
 
 def _own(request, public_id) -> Conversation:

@@ -1,4 +1,6 @@
 """Who may see what: the same functions serve views, the API, the admin and consumers."""
+from django.core.exceptions import PermissionDenied
+
 from support.models import CustomerProfile, User
 
 
@@ -9,6 +11,14 @@ def customer_profile_of(user: User) -> CustomerProfile | None:
         return user.customer_profile
     except CustomerProfile.DoesNotExist:
         return None
+
+
+def require_customer(user: User, message) -> CustomerProfile:
+    """The customer's profile; PermissionDenied(message) for anyone else (staff have their own pages)."""
+    profile = customer_profile_of(user)
+    if profile is None:
+        raise PermissionDenied(message)
+    return profile
 
 
 def is_customer(user: User) -> bool:

@@ -1,14 +1,14 @@
 """The customer's ticket pages: list, new (with self-help first), detail, reply, close, reopen, rate."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from support.categories import Category
-from support.permissions import customer_profile_of
+from support.permissions import require_customer
 from tickets import services
 from tickets.attachments import AttachmentRejected
 from tickets.forms import CATEGORY_FIELDS, SELF_HELP, RatingForm, ReplyForm, TicketCreateForm
@@ -17,10 +17,7 @@ from tickets.selectors import attachment_get_for, ticket_get_for, ticket_thread,
 
 
 def _customer(request):
-    profile = customer_profile_of(request.user)
-    if profile is None:
-        raise PermissionDenied(_("Ticket pages are for customers; agents work tickets in the admin."))
-    return profile
+    return require_customer(request.user, _("Ticket pages are for customers; agents work tickets in the admin."))
 
 
 def _own_ticket(request, reference) -> Ticket:

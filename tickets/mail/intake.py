@@ -144,7 +144,7 @@ def decide(parsed: ParsedMessage, *, inbound_pk: int | None = None) -> Decision:
 
 
 def _files(parsed: ParsedMessage) -> list[IncomingFile]:
-    return [IncomingFile(a.filename, a.content_type, a.payload, a.content_id, a.inline) for a in parsed.attachments]
+    return list(parsed.attachments)
 
 
 def _serialise_by_message_id(message_id: str) -> None:

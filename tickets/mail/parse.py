@@ -41,6 +41,7 @@ from urllib.parse import unquote_to_bytes
 
 import nh3
 
+from tickets.attachments import IncomingFile
 from tickets.mail.charsets import decode_bytes, normalize_charset, sniff_header_bytes
 
 __all__ = [
@@ -76,25 +77,8 @@ class UnparseableMessage(Exception):
         self.reason = reason
 
 
-@dataclass
-class ParsedAttachment:
-    filename: str
-    content_type: str
-    payload: bytes
-    content_id: str = ""
-    inline: bool = False
-
-    @property
-    def size(self) -> int:
-        return len(self.payload)
-
-    @property
-    def md5(self) -> str:
-        return hashlib.md5(self.payload, usedforsecurity=False).hexdigest()
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.payload).hexdigest()
+# An attachment as parsed is the file every door hands to the services.
+ParsedAttachment = IncomingFile
 
 
 @dataclass
