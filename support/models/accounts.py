@@ -129,6 +129,12 @@ class CustomerProfile(models.Model):
         blank=True,
         help_text=_("Shown in every e-mail the desk sends you, so you can tell real mail from phishing."),
     )
+    account_closed_at = models.DateTimeField(
+        _("account closed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the trading account was closed; identity documents are deleted a set time after this."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
