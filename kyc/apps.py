@@ -11,3 +11,10 @@ class KycConfig(channel_apps.ChannelAppConfig):
     verbose_name = _("Document verification")
     home_section = _("Your verification")
     home_empty = _("No documents are waiting for review.")
+
+    def open_items_for(self, user) -> list[dict]:
+        from kyc.models import VerificationCase
+
+        case = VerificationCase.objects.filter(customer__user=user).first()
+        status = case.get_status_display() if case else VerificationCase.Status.UNVERIFIED.label
+        return [{"label": _("Account verification"), "url": "/verification/", "status": status}]

@@ -23,6 +23,10 @@ _CALLBACKS_SCHEDULE = [
     *[f"callbacks.{action}_capacityrule" for action in ("view", "add", "change", "delete")],
     "callbacks.view_slot", "callbacks.change_slot", "callbacks.view_booking", "callbacks.change_booking",
 ]
+_KYC_REVIEW = [
+    "kyc.view_document", "kyc.change_document", "kyc.review_document", "kyc.view_documentpage",
+    "kyc.view_verificationcase",
+]
 _CHAT_WORK = ["chat.view_conversation", "chat.change_conversation", "chat.view_chatmessage", "chat.view_agentpresence"]
 
 # Each app's permissions per role (tickets now; chat, callbacks, kyc as they arrive).
@@ -55,10 +59,13 @@ ROLES: dict[str, list[str]] = {
         "chat.supervise_conversation",
         *_CALLBACKS_SCHEDULE,
         "chat.change_agentpresence",
+        *_KYC_REVIEW,
     ],
+    # Agents who review identity documents (AgentProfile.handles_documents) also hold this role.
+    "document_reviewer": [*_KYC_REVIEW, "support.view_slaclock"],
     "scheduler": [*_CALENDAR_VIEW, "support.view_agentprofile", *_CALLBACKS_SCHEDULE],
 }
-STAFF_ROLES = ("agent", "supervisor", "scheduler")
+STAFF_ROLES = ("agent", "supervisor", "scheduler", "document_reviewer")
 
 
 def roles_sync(**_kwargs) -> None:

@@ -5,6 +5,7 @@ machine runs the desk with nothing but Python (see README, "Configuration"):
 no DATABASE_URL -> SQLite file, no REDIS_URL -> in-memory channel layer,
 local-memory cache and a filesystem Celery broker.
 """
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -187,6 +188,7 @@ CELERY_BEAT_SCHEDULE = {
     "callback-reminders": {"task": "callbacks.tasks.callback_reminders", "schedule": 60.0},
     "callback-missed": {"task": "callbacks.tasks.callback_missed", "schedule": 60.0},
     "callback-slots": {"task": "callbacks.tasks.callback_slots_generate", "schedule": 3600.0},
+    "kyc-retention": {"task": "kyc.tasks.kyc_retention_purge", "schedule": 86400.0},
 }
 
 # Call-backs.
@@ -289,6 +291,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "CallbackStatusEnum": "callbacks.models.Booking.Status",
+        "DocumentKindEnum": "kyc.models.Document.Kind",
+        "DocumentStatusEnum": "kyc.models.Document.Status",
     },
 }
 
@@ -311,6 +315,29 @@ TICKET_ATTACHMENT_MAX_COUNT = env_int("TICKET_ATTACHMENT_MAX_COUNT", 20)
 TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)
 TICKET_CLAIM_MINUTES = env_int("TICKET_CLAIM_MINUTES", 15)
 DESK_NAME = os.environ.get("DESK_NAME", "Support desk")
+
+
+def _kyc_keys() -> list[str]:
+    """Fernet keys for identity documents at rest: KYC_ENCRYPTION_KEYS (comma-separated, newest first,
+    older ones still decrypt), else one generated once and kept in var/ (0600) for an embedded desk."""
+    if os.environ.get("KYC_ENCRYPTION_KEYS"):
+        return [k.strip() for k in os.environ["KYC_ENCRYPTION_KEYS"].split(",") if k.strip()]
+    path = VAR_DIR / "kyc_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    return [path.read_text().strip()]
+
+
+# Document verification (KYC).
+KYC_ENCRYPTION_KEYS = _kyc_keys()
+KYC_MAX_UPLOAD_BYTES = env_int("KYC_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+KYC_MAX_PAGES_PER_DOCUMENT = 10
+KYC_FOUR_EYES = env_bool("KYC_FOUR_EYES", False)  # approvals need a second, different reviewer
+KYC_ADDRESS_PROOF_MONTHS = 3
+KYC_RETENTION_DAYS = env_int("KYC_RETENTION_DAYS", 5 * 365)  # after the account is closed
+KYC_REQUIRED_KINDS = env_list("KYC_REQUIRED_KINDS", ["identity", "address", "payment"])
 DESK_SUPPORT_CALENDAR = "Support hours"  # seeded calendar the channels use
 
 LOGGING = {

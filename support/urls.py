@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from support import api, views
 from callbacks import api as callbacks_api
+from kyc import api as kyc_api
 from tickets import api as tickets_api
 from support.forms import DeskPasswordResetForm
 
@@ -48,6 +49,13 @@ api_urls = [
     path("callbacks/<str:reference>/", callbacks_api.BookingDetailView.as_view(), name="api-callback"),
     path("callbacks/<str:reference>/reschedule/", callbacks_api.BookingRescheduleView.as_view(), name="api-callback-reschedule"),
     path("callbacks/<str:reference>/cancel/", callbacks_api.BookingCancelView.as_view(), name="api-callback-cancel"),
+    path("kyc/", kyc_api.CaseView.as_view(), name="api-kyc"),
+    path("kyc/documents/", kyc_api.DocumentListView.as_view(), name="api-kyc-documents"),
+    path("kyc/documents/<str:public_id>/", kyc_api.DocumentDetailView.as_view(), name="api-kyc-document"),
+    path("kyc/documents/<str:public_id>/pages/", kyc_api.PageUploadView.as_view(), name="api-kyc-pages"),
+    path("kyc/documents/<str:public_id>/pages/<str:page_id>/", kyc_api.PageDeleteView.as_view(), name="api-kyc-page"),
+    path("kyc/documents/<str:public_id>/submit/", kyc_api.DocumentSubmitView.as_view(), name="api-kyc-submit"),
+    path("kyc/files/<str:page_id>/", kyc_api.FileView.as_view(), name="api-kyc-file"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -62,6 +70,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("chat/", include("chat.urls")),
     path("callbacks/", include("callbacks.urls")),
+    path("verification/", include("kyc.urls")),
     path("api/", include(api_urls)),
     path("admin/", admin.site.urls),
 ]

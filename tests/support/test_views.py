@@ -32,7 +32,7 @@ def test_customer_logs_in_with_email_and_sees_empty_sections(client, customer):
 
 def test_home_queries_do_not_grow(client, customer, django_assert_max_num_queries):
     client.force_login(customer)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         client.get("/")
 
 

@@ -11,7 +11,7 @@ DEMO_PASSWORD = "demo-desk-2026"
 AGENTS = [
     # email, name, languages, roles, extra
     ("agent.zh@demo.desk", ("Li", "Wei"), ["zh-hans", "zh-hant", "en"], ("agent",), {"handles_callbacks": True}),
-    ("agent.en@demo.desk", ("Emma", "Brown"), ["en", "ru"], ("agent",), {"handles_documents": True}),
+    ("agent.en@demo.desk", ("Emma", "Brown"), ["en", "ru"], ("agent", "document_reviewer"), {"handles_documents": True}),
     ("supervisor@demo.desk", ("Sofia", "Chen"), ["en", "zh-hans"], ("agent", "supervisor"), {"handles_documents": True}),
     ("scheduler@demo.desk", ("Sam", "Taylor"), ["en"], ("scheduler",), {"chat_capacity": 0}),
 ]
