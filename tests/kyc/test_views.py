@@ -197,3 +197,71 @@ def test_queue_page_query_count_does_not_grow_with_rows(client, reviewer, django
     login(client, reviewer)
     with django_assert_max_num_queries(12):
         assert client.get("/admin/kyc/document/").status_code == 200
+
+
+def test_end_to_end_three_documents_two_reviewers_four_eyes_verified(client, profile, reviewer, second_reviewer, settings):
+    """Customer registers details and uploads all three kinds on the pages; two reviewers approve in the admin."""
+    settings.KYC_FOUR_EYES = True
+    customer = login(client, profile.user)
+    customer.post(
+        "/verification/",
+        {"details-legal_name": "Zhang San", "details-date_of_birth": "1990-05-17", "details-address": "1 Century Ave", "details-country": "China"},
+    )
+    for kind, doc_type, pages in [("identity", "id_card", 2), ("address", "utility_bill", 1), ("payment", "card_photo", 1)]:
+        customer.post("/verification/start/", {"kind": kind, "doc_type": doc_type})
+        document = Document.objects.get(kind=kind)
+        for _ in range(pages):
+            customer.post(f"/verification/documents/{document.public_id}/pages/", {"file": upload(document_jpeg())})
+        customer.post(f"/verification/documents/{document.public_id}/submit/")
+    assert "Pending review" in customer.get("/verification/").content.decode()
+    customer.logout()
+
+    issue_date = (dt.date.today() - dt.timedelta(days=10)).isoformat()
+    for who in (reviewer, second_reviewer):
+        staff = login(client, who)
+        for document in Document.objects.order_by("pk"):
+            response = staff.post(f"/admin/kyc/document/{document.pk}/change/", {"decision": "approve", "issue_date": issue_date})
+            assert response.status_code == 302, response.content.decode()[:2000]
+        staff.logout()
+
+    assert set(Document.objects.values_list("status", flat=True)) == {"approved"}
+    login(client, profile.user)
+    text = client.get("/verification/").content.decode()
+    assert 'data-case-status="verified"' in text
+    assert AuditEvent.objects.filter(verb="kyc.first_approval").count() == 3
+    assert AuditEvent.objects.filter(verb="kyc.approved").count() == 3
+
+
+def test_retention_task_runs_through_celery(case, settings, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from kyc.tasks import kyc_retention_purge
+
+    settings.KYC_RETENTION_DAYS = 1
+    submitted(case, case.customer.user)
+    case.customer.account_closed_at = timezone.now() - dt.timedelta(days=2)
+    case.customer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert kyc_retention_purge.delay().get() == 1
+    assert private_files_in(settings) == []
+
+
+def test_oversized_upload_is_refused_without_being_spooled(client, case, settings, monkeypatch):
+    """Past the limit the body is counted, not stored; the customer reads the size message."""
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    settings.KYC_MAX_UPLOAD_BYTES = 200_000
+    spooled = []
+    original = TemporaryFileUploadHandler.receive_data_chunk
+    monkeypatch.setattr(
+        TemporaryFileUploadHandler, "receive_data_chunk", lambda self, raw, start: spooled.append(len(raw)) or original(self, raw, start)
+    )
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload would go to a temporary file
+    login(client, case.customer.user)
+    document = services.document_start(case, actor=case.customer.user, kind="identity", doc_type="passport")
+    big = document_jpeg(size=(1200, 800)) + b"\0" * 2_000_000
+    response = client.post(f"/verification/documents/{document.public_id}/pages/", {"file": upload(big, "big.jpg")})
+    assert response.status_code == 400
+    assert "MB" in response.content.decode()
+    assert sum(spooled) <= 200_000 + 65_536  # at most the limit plus one chunk reached the disk
+    assert private_files_in(settings) == [] and not DocumentPage.objects.exists()
