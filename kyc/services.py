@@ -358,6 +358,21 @@ def page_read(page: DocumentPage, *, user: User, original: bool = False, request
 # Retention -------------------------------------------------------------------------------------
 
 
+def _drafts_expire(*, now: dt.datetime) -> int:
+    """Drafts never submitted within KYC_DRAFT_DAYS go, files and all: nobody needs them."""
+    cutoff = now - dt.timedelta(days=settings.KYC_DRAFT_DAYS)
+    with transaction.atomic():
+        drafts = list(
+            Document.objects.select_for_update(skip_locked=True).filter(status=Document.Status.DRAFT, created_at__lt=cutoff)[:500]
+        )
+        names = [name for page in DocumentPage.objects.filter(document__in=drafts) for name in (page.original_file, page.clean_file)]
+        for draft in drafts:
+            audit_event_record(draft, actor=None, verb="kyc.draft_expired", data={"kind": draft.kind})
+        Document.objects.filter(pk__in=[d.pk for d in drafts]).delete()
+        transaction.on_commit(lambda: [vault.vault_delete(name) for name in names])
+    return len(drafts)
+
+
 def kyc_retention_purge(*, now: dt.datetime | None = None, batch: int = 200) -> int:
     """Delete the files (and the registered details) of customers whose account closed more than
     KYC_RETENTION_DAYS ago. Rows and the audit trail stay. Returns how many documents were purged."""
@@ -388,6 +403,7 @@ def kyc_retention_purge(*, now: dt.datetime | None = None, batch: int = 200) -> 
             )
             transaction.on_commit(lambda names=names: [vault.vault_delete(name) for name in names])
             purged += len(documents)
+    purged += _drafts_expire(now=now)
     # Cases with details but no documents are cleared too.
     VerificationCase.objects.filter(customer__account_closed_at__lte=cutoff).filter(
         ~Q(legal_name="") | ~Q(address="") | Q(date_of_birth__isnull=False)

@@ -48,7 +48,7 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(CustomerProfile)
 class CustomerProfileAdmin(admin.ModelAdmin):
-    list_display = ["account_number", "user", "tier", "language", "time_zone", "account_manager"]
+    list_display = ["account_number", "user", "tier", "language", "time_zone", "account_manager", "account_closed_at"]
     list_filter = ["tier", "language"]
     search_fields = ["account_number", "user__email"]
     list_select_related = ["user", "account_manager"]

@@ -338,6 +338,7 @@ KYC_MAX_PAGES_PER_DOCUMENT = 10
 KYC_FOUR_EYES = env_bool("KYC_FOUR_EYES", False)  # approvals need a second, different reviewer
 KYC_ADDRESS_PROOF_MONTHS = 3
 KYC_RETENTION_DAYS = env_int("KYC_RETENTION_DAYS", 5 * 365)  # after the account is closed
+KYC_DRAFT_DAYS = env_int("KYC_DRAFT_DAYS", 30)  # an upload never submitted is deleted after this
 KYC_REQUIRED_KINDS = env_list("KYC_REQUIRED_KINDS", ["identity", "address", "payment"])
 DESK_SUPPORT_CALENDAR = "Support hours"  # seeded calendar the channels use
 

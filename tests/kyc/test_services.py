@@ -266,3 +266,17 @@ def test_retention_deletes_files_of_closed_accounts_and_keeps_the_trail(case, se
     assert kept.purged_at is None
     with django_capture_on_commit_callbacks(execute=True):
         assert services.kyc_retention_purge() == 0  # a second run does nothing
+
+
+def test_drafts_never_submitted_expire_with_their_files(case, settings, django_capture_on_commit_callbacks):
+    user = case.customer.user
+    with time_machine.travel(timezone.now() - dt.timedelta(days=31)):
+        stale = services.document_start(case, actor=user, kind="identity", doc_type="passport")
+        services.document_page_add(stale, actor=user, upload=upload(document_jpeg()))
+    fresh = services.document_start(case, actor=user, kind="address", doc_type="utility_bill")
+    services.document_page_add(fresh, actor=user, upload=upload(document_jpeg()))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.kyc_retention_purge() == 1
+    assert list(Document.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert len(private_files_in(settings)) == 2
+    assert AuditEvent.objects.filter(verb="kyc.draft_expired", object_id=str(stale.pk)).exists()
