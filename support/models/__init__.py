@@ -1,6 +1,7 @@
 from .accounts import AgentProfile, CustomerProfile, Language, User
 from .audit import AuditEvent
 from .calendar import BusinessCalendar, Holiday, WeeklyHours
+from .escalation import SLAEvent, Team
 from .notifications import Notification, OutboundEmail
 from .sla import Channel, SLAClock, SLAPolicy
 
@@ -15,7 +16,9 @@ __all__ = [
     "Notification",
     "OutboundEmail",
     "SLAClock",
+    "SLAEvent",
     "SLAPolicy",
+    "Team",
     "User",
     "WeeklyHours",
 ]

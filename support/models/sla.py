@@ -1,4 +1,5 @@
 """SLA policies and the one clock table every channel uses (DESIGN: "One SLA mechanism")."""
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -47,6 +48,18 @@ class SLAPolicy(models.Model):
         _("warn at (percent of target)"), default=75, help_text=_("When the assignee is warned, as a share of the target.")
     )
     calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT)
+
+    class BreachAction(models.TextChoices):
+        NOTIFY = "notify", _("Notify the assignee and supervisors")
+        ESCALATE = "escalate", _("Also move the case to the escalation queue")
+        REASSIGN = "reassign", _("Also reassign the case to a supervisor")
+
+    breach_action = models.CharField(
+        _("on breach"), max_length=16, choices=BreachAction.choices, default=BreachAction.ESCALATE
+    )
+    breach_raise_priority = models.BooleanField(
+        _("raise priority on breach"), default=True, help_text=_("One step up: low, normal, high, urgent.")
+    )
 
     class Meta:
         verbose_name = _("SLA policy")
@@ -102,6 +115,13 @@ class SLAClock(models.Model):
     breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
     met_at = models.DateTimeField(_("met"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    # What the dashboard slices by, copied from the case when the clock starts (and the assignee as it changes).
+    category = models.CharField(_("category"), max_length=32, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("SLA clock")
@@ -116,6 +136,20 @@ class SLAClock(models.Model):
                 name="sla_running_warn_idx",
             ),
             models.Index(fields=["content_type", "object_id"], name="sla_clock_case_idx"),
+            # The enforcement scan: due and not yet breached. Breached clocks still running (an
+            # unanswered ticket) leave this index, so a scan's cost follows what is newly due.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(state="running", breached_at__isnull=True),
+                name="sla_unbreached_due_idx",
+            ),
+            # The dashboard: clocks started in a period, per channel.
+            models.Index(fields=["started_at", "channel"], name="sla_started_idx"),
+            # The escalation queue.
+            models.Index(
+                fields=["escalated_at"], condition=models.Q(escalated_at__isnull=False, state__in=["running", "paused"]),
+                name="sla_escalated_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
