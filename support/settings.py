@@ -190,6 +190,9 @@ CELERY_BEAT_SCHEDULE = {
     "callback-missed": {"task": "callbacks.tasks.callback_missed", "schedule": 60.0},
     "callback-slots": {"task": "callbacks.tasks.callback_slots_generate", "schedule": 3600.0},
     "kyc-retention": {"task": "kyc.tasks.kyc_retention_purge", "schedule": 86400.0},
+    # Deadlines live in the database; this scan acts on them (never Celery countdowns, which Redis
+    # redelivers after the visibility timeout). 15 s is fine enough for a 2-minute chat target.
+    "sla-scan": {"task": "support.tasks.sla_scan", "schedule": 15.0},
 }
 
 # Call-backs.

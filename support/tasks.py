@@ -30,3 +30,12 @@ def email_outbox_retry() -> int:
 @shared_task(acks_late=True)
 def clear_expired_sessions() -> None:
     call_command("clearsessions")
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sla_scan() -> dict:
+    """Every 15 s (beat): warn and breach due clocks. Exactly once per clock, however often it runs."""
+    from support.services.escalation import sla_scan as scan
+
+    result = scan()
+    return {"warnings": result.warnings, "breaches": result.breaches}

@@ -1,0 +1,204 @@
+"""SLA enforcement: find clocks that reached their warning or due time and act on each exactly once.
+
+One statement claims a batch: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) AND
+<not yet done> RETURNING …`. The claim, the event rows (unique per clock and kind), the channel's
+escalation writes, the notifications, the e-mail outbox rows and the audit rows commit together,
+so a worker killed mid-run leaves nothing half-done: the next scan claims the same clocks again.
+Two scanners skip each other's locked rows; a redelivered task finds nothing left to claim.
+Pushes and mail go out after commit; each recipient separately.
+"""
+import dataclasses
+import datetime as dt
+import logging
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from support.models import AuditEvent, Notification, OutboundEmail, SLAClock, SLAEvent, SLAPolicy, User
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+PRIORITY_UP = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}
+
+
+@dataclasses.dataclass
+class DueClock:
+    """A claimed clock, as the claiming statement returned it."""
+
+    id: int
+    due: dt.datetime  # the instant it reached (warn_at for a warning, due_at for a breach)
+    content_type_id: int
+    object_id: str
+    channel: str
+    metric: str
+    priority: str
+    vip: bool
+    assignee_id: int | None
+    action: str  # the policy's breach action
+
+
+@dataclasses.dataclass
+class CaseInfo:
+    """What a notification says about a case, and who holds it (filled by the channel app)."""
+
+    label: str
+    url: str
+    assignee_id: int | None
+
+
+@dataclasses.dataclass
+class ScanResult:
+    warnings: int = 0
+    breaches: int = 0
+
+
+def _claim(kind: str, now: dt.datetime, batch: int) -> list[DueClock]:
+    """Mark up to `batch` clocks warned or breached in one statement; returns those this call marked."""
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    if kind == SLAEvent.Kind.BREACH:
+        due, condition = "due_at", "state = 'running' AND breached_at IS NULL AND due_at <= %s"
+        assignments = (
+            "breached_at = %s, warned_at = COALESCE(warned_at, %s), escalated_at = CASE WHEN COALESCE("
+            "(SELECT p.breach_action FROM support_slapolicy p WHERE p.id = support_slaclock.policy_id), 'escalate')"
+            " IN ('escalate', 'reassign') THEN %s ELSE escalated_at END"
+        )
+        params = [now, now, now]
+    else:
+        # A clock past its due time is breached, not warned (the breach sets warned_at too).
+        due, condition = "warn_at", "state = 'running' AND warned_at IS NULL AND breached_at IS NULL AND warn_at <= %s"
+        assignments, params = "warned_at = %s", [now]
+    pick = f"SELECT id FROM support_slaclock WHERE {condition} ORDER BY {due} LIMIT %s{lock}"
+    # On PostgreSQL `= ANY(ARRAY(…))` runs the locking pick once (an InitPlan); `IN (…)` may run a
+    # LIMITed subquery more than once and claim more rows than the batch.
+    where = f"id = ANY(ARRAY({pick}))" if lock else f"id IN ({pick})"
+    sql = f"UPDATE support_slaclock SET {assignments} WHERE {where} AND {condition} RETURNING id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, now, batch, now])
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
+    # The claimed rows are locked by this transaction: reading them back is consistent.
+    rows = (
+        SLAClock.objects.filter(pk__in=ids)
+        .values_list(
+            "id", due, "content_type_id", "object_id", "channel", "metric", "priority", "vip", "assignee_id", "policy__breach_action"
+        )
+        .order_by(due)
+    )
+    return [DueClock(*row[:9], action=row[9] or SLAPolicy.BreachAction.ESCALATE) for row in rows]
+
+
+def _case_infos(clocks: list[DueClock], *, kind: str, now: dt.datetime) -> dict[int, CaseInfo]:
+    """Ask each channel app about its cases (and, for a breach, to escalate them, set-based)."""
+    infos: dict[int, CaseInfo] = {}
+    by_type: dict[int, list[DueClock]] = {}
+    for clock in clocks:
+        by_type.setdefault(clock.content_type_id, []).append(clock)
+    for type_id, group in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        config = apps.get_app_config(model._meta.app_label) if model is not None else None
+        hook = getattr(config, "sla_escalate", None)
+        found = hook(model, group, kind=kind, now=now) if hook is not None else {}
+        for clock in group:
+            infos[clock.id] = found.get(clock.id) or CaseInfo(
+                label=f"{model._meta.verbose_name if model else 'case'} #{clock.object_id}", url="", assignee_id=clock.assignee_id
+            )
+    return infos
+
+
+def _supervisors() -> list[User]:
+    return list(User.objects.filter(is_active=True, groups__name="supervisor").distinct().only("id", "email"))
+
+
+def _message(kind: str, clock: DueClock, info: CaseInfo) -> str:
+    metric = SLAClock.Metric(clock.metric).label
+    when = timezone.localtime(clock.due).strftime("%Y-%m-%d %H:%M")
+    if kind == SLAEvent.Kind.WARNING:
+        return _("%(case)s: %(metric)s due at %(when)s. Answer it soon.") % {"case": info.label, "metric": metric, "when": when}
+    return _("%(case)s: %(metric)s breached (was due at %(when)s).") % {"case": info.label, "metric": metric, "when": when}
+
+
+def _act(kind: str, clocks: list[DueClock], now: dt.datetime, supervisors: list[User]) -> None:
+    """Everything that follows a claim, in the claim's transaction, as a handful of set-based writes."""
+    SLAEvent.objects.bulk_create(SLAEvent(clock_id=c.id, kind=kind, created_at=now, lag=now - c.due) for c in clocks)
+    infos = _case_infos(clocks, kind=kind, now=now)
+    notifications: list[Notification] = []
+    emails: list[OutboundEmail] = []
+    audit: list[AuditEvent] = []
+    emails_by_id = {u.pk: u.email for u in supervisors}
+    assignee_ids = {infos[c.id].assignee_id for c in clocks} - {None} - set(emails_by_id)
+    emails_by_id.update(User.objects.filter(pk__in=assignee_ids, is_active=True).values_list("pk", "email"))
+    for clock in clocks:
+        info = infos[clock.id]
+        recipients = [info.assignee_id] if info.assignee_id in emails_by_id else []
+        if kind == SLAEvent.Kind.BREACH:
+            recipients += [u.pk for u in supervisors if u.pk not in recipients]
+        message = _message(kind, clock, info)
+        for user_id in recipients:
+            notifications.append(Notification(recipient_id=user_id, kind=f"sla.{kind}", message=message[:500], url=info.url))
+            if kind == SLAEvent.Kind.BREACH:
+                # One message per recipient: no one sees another person's address.
+                emails.append(
+                    OutboundEmail(
+                        to=[emails_by_id[user_id]],
+                        subject=message[:255],
+                        body_text=f"{message}\n\n{settings.DESK_BASE_URL}{info.url}\n" if info.url else f"{message}\n",
+                    )
+                )
+        audit.append(
+            AuditEvent(
+                actor=None,
+                actor_repr="system",
+                verb=f"sla.{kind}",
+                content_type_id=clock.content_type_id,
+                object_id=clock.object_id,
+                object_repr=info.label[:255],
+                data={"clock": clock.id, "metric": clock.metric, "due": clock.due.isoformat(), "action": clock.action if kind == "breach" else ""},
+            )
+        )
+    Notification.objects.bulk_create(notifications)
+    OutboundEmail.objects.bulk_create(emails)
+    AuditEvent.objects.bulk_create(audit)
+    payloads = [(n.recipient_id, n) for n in notifications]
+    email_ids = [e.pk for e in emails]
+    transaction.on_commit(lambda: _after_commit(payloads, email_ids))
+
+
+def _after_commit(payloads, email_ids) -> None:
+    from support.services.notifications import _push, notification_payload
+    from support.tasks import email_send
+
+    for user_id, notification in payloads:
+        _push(user_id, notification_payload(notification))  # logs and carries on when one push fails
+    for email_id in email_ids:
+        try:
+            email_send.delay(email_id)
+        except Exception:  # the outbox retry task requeues it
+            logger.exception("could not queue SLA e-mail %s", email_id)
+
+
+def sla_scan(*, now: dt.datetime | None = None, batch: int = BATCH) -> ScanResult:
+    """Breaches first (a clock past due gets no warning), then warnings; batches until nothing is left."""
+    now = now or timezone.now()
+    result = ScanResult()
+    supervisors = None
+    for kind in (SLAEvent.Kind.BREACH, SLAEvent.Kind.WARNING):
+        while True:
+            with transaction.atomic(savepoint=False):
+                clocks = _claim(kind, now, batch)
+                if clocks:
+                    if supervisors is None:
+                        supervisors = _supervisors()
+                    _act(kind, clocks, now, supervisors)
+            if kind == SLAEvent.Kind.BREACH:
+                result.breaches += len(clocks)
+            else:
+                result.warnings += len(clocks)
+            if len(clocks) < batch:
+                break
+    return result
