@@ -23,7 +23,8 @@ Needs PostgreSQL. The database is dedicated and is emptied on every run: BENCH_D
 postgres://postgres@127.0.0.1:5432/desk_bench_intake; the ambient DATABASE_URL is deliberately ignored,
 and the name must contain "bench"). It is created when missing and migrated. Attachments, var/ and the
 Celery broker folder go to a temporary directory that is removed at the end; outbound mail uses the locmem
-backend with Celery tasks eager, so nothing is sent anywhere (the eager send is timed and shown apart).
+backend with Celery tasks eager, so nothing is sent anywhere. The eager tasks a worker runs in production
+(rendering and queueing the acknowledgement, sending it) are timed and their statements counted apart.
 """
 import base64
 import binascii
@@ -828,24 +829,32 @@ def best_of(fns, raws: list[bytes], repeat: int = REPEAT) -> list[list[float]]:
 
 class QueryMeter:
     """connection.execute_wrapper: statements and time spent on them (send, server, result), per message,
-    and over the whole run by the statement's first word."""
+    and over the whole run by the statement's first word. While `worker` is set (an eager task a worker
+    runs in production) they are counted in `worker_count` instead."""
 
     def __init__(self):
         self.count = 0
         self.seconds = 0.0
+        self.worker = 0
+        self.worker_count = 0
         self.by_verb: dict[str, list] = defaultdict(lambda: [0, 0.0])
+
+    def add(self, verb_name: str, spent: float) -> None:
+        if self.worker:
+            self.worker_count += 1
+            return
+        self.count += 1
+        self.seconds += spent
+        verb = self.by_verb[verb_name]
+        verb[0] += 1
+        verb[1] += spent
 
     def __call__(self, execute, sql, params, many, context):
         began = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            spent = time.perf_counter() - began
-            self.count += 1
-            self.seconds += spent
-            verb = self.by_verb[sql.lstrip()[:16].split(None, 1)[0].upper()]
-            verb[0] += 1
-            verb[1] += spent
+            self.add(sql.lstrip()[:16].split(None, 1)[0].upper(), time.perf_counter() - began)
 
 
 def peak_bytes(fn) -> int:
@@ -874,16 +883,16 @@ PROFILE_BUCKETS = [  # (label, file suffix, function[, more functions in that fi
     ("parse_message", "tickets/mail/parse.py", "parse_message"),
     ("decide (duplicate/thread lookups)", "tickets/mail/intake.py", "decide"),
     ("ticket_create", "tickets/services.py", "ticket_create"),
-    ("  customer_for_email", "tickets/services.py", "customer_for_email"),
+    ("  _users_by_email (sender + participants)", "tickets/services.py", "_users_by_email"),
     ("  Ticket.full_clean", "django/db/models/base.py", "full_clean"),
-    ("  _add_participant", "tickets/services.py", "_add_participant"),
     ("  _store_attachments", "tickets/services.py", "_store_attachments"),
-    ("  _start_clocks (sla_clock_start)", "tickets/services.py", "_start_clocks"),
-    ("  _sync_sla_due", "tickets/services.py", "_sync_sla_due"),
+    ("  sla_clocks_prepare (policies + due times)", "support/services/sla.py", "sla_clocks_prepare"),
+    ("  sla_clocks_start_new (one INSERT)", "support/services/sla.py", "sla_clocks_start_new"),
     ("  audit_event_record", "support/services/audit.py", "audit_event_record"),
-    ("  acknowledgement_queue", "tickets/mail/outbound.py", "acknowledgement_queue"),
-    ("    email_render (3 templates)", "support/services/notifications.py", "email_render"),
+    ("  acknowledgement_queue (Message-ID row)", "tickets/mail/outbound.py", "acknowledgement_queue"),
     ("ticket_customer_message", "tickets/services.py", "ticket_customer_message"),
+    ("acknowledgement_send (eager task; a worker's)", "tickets/mail/outbound.py", "acknowledgement_send"),
+    ("  email_render (3 templates a recipient)", "support/services/notifications.py", "email_render"),
     ("email_deliver (eager task; a worker's job)", "support/services/notifications.py", "email_deliver"),
     ("all SQL (Django cursor execute)", "django/db/backends/utils.py", "_execute"),
     ("commits", "django/db/backends/base/base.py", "commit"),
@@ -940,6 +949,7 @@ def run(n: int, tmp: Path) -> None:
     from django.db import connection
 
     import support.services as support_services
+    import tickets.mail.outbound as outbound
     from tickets.mail.intake import inbound_process, inbound_store, ingest_raw
     from tickets.mail.parse import parse_message
 
@@ -979,17 +989,24 @@ def run(n: int, tmp: Path) -> None:
     mark = time.perf_counter()
     # Full intake, one message at a time, each committed as production does.
     deliver_seconds = [0.0]
-    real_deliver = support_services.email_deliver
-
-    def timed_deliver(email_id):
-        began = time.perf_counter()
-        try:
-            return real_deliver(email_id)
-        finally:
-            deliver_seconds[0] += time.perf_counter() - began
-
-    support_services.email_deliver = timed_deliver
     meter = QueryMeter()
+    real_deliver, real_acknowledge = support_services.email_deliver, outbound.acknowledgement_send
+
+    def as_worker(fn):
+        """An eager task: its time and statements are a worker's in production, counted apart."""
+        def timed(*args):
+            meter.worker += 1
+            began = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                meter.worker -= 1
+                if not meter.worker:  # the send runs inside the acknowledgement's commit: count once
+                    deliver_seconds[0] += time.perf_counter() - began
+        return timed
+
+    support_services.email_deliver = as_worker(real_deliver)
+    outbound.acknowledgement_send = as_worker(real_acknowledge)
     real_commit = connection._commit
 
     def timed_commit():  # COMMIT does not pass through execute wrappers
@@ -998,28 +1015,26 @@ def run(n: int, tmp: Path) -> None:
             return real_commit()
         finally:
             spent = time.perf_counter() - began
-            meter.count += 1
-            meter.seconds += spent
-            meter.by_verb["COMMIT"][0] += 1
-            meter.by_verb["COMMIT"][1] += spent
+            meter.add("COMMIT", spent)
 
     connection._commit = timed_commit
-    intake, queries, db_seconds, send_seconds, outcomes = [], [], [], [], []
+    intake, queries, worker_queries, db_seconds, send_seconds, outcomes = [], [], [], [], [], []
     gc.collect()
     clock = time.perf_counter
     cpu_began = time.process_time()
     with connection.execute_wrapper(meter):
         for index, raw in enumerate(raws):
-            meter.count, meter.seconds, deliver_seconds[0] = 0, 0.0, 0.0
+            meter.count, meter.seconds, meter.worker_count, deliver_seconds[0] = 0, 0.0, 0, 0.0
             began = clock()
             result = ingest_raw(raw, source=f"bench:{index}")
             intake.append(clock() - began)
             queries.append(meter.count)
+            worker_queries.append(meter.worker_count)
             db_seconds.append(meter.seconds)
             send_seconds.append(deliver_seconds[0])
             outcomes.append(result.outcome)
     intake_cpu = time.process_time() - cpu_began
-    support_services.email_deliver = real_deliver
+    support_services.email_deliver, outbound.acknowledgement_send = real_deliver, real_acknowledge
     del connection._commit
     sent = len(getattr(mail, "outbox", []))
     mail.outbox = []
@@ -1076,8 +1091,8 @@ def run(n: int, tmp: Path) -> None:
     row("parse only, messages/s", 1e3 / bare_ms, 1e3 / parse_ms, ".0f", parse_ms / bare_ms)
     row("full intake, ms/message (mean)", bare_ms, intake_ms, ".3f")
     row("full intake, messages/s", 1e3 / bare_ms, 1e3 / intake_ms, ".0f", intake_ms / bare_ms)
-    row("  without the eager outbound send, ms/msg", bare_ms, net_ms, ".3f")
-    row("  without the eager send, messages/s", 1e3 / bare_ms, 1e3 / net_ms, ".0f", net_ms / bare_ms)
+    row("  without the eager worker tasks, ms/msg", bare_ms, net_ms, ".3f")
+    row("  without the eager worker tasks, messages/s", 1e3 / bare_ms, 1e3 / net_ms, ".0f", net_ms / bare_ms)
     row("full intake, CPU of this process, ms/message", bare_ms, intake_cpu / n * 1e3, ".3f")
     row("full intake, median ms/message", statistics.median(bare) * 1e3, statistics.median(intake) * 1e3, ".3f")
     row("full intake, 95th percentile ms/message",
@@ -1093,11 +1108,13 @@ def run(n: int, tmp: Path) -> None:
     print(f"Targets: intake within 3x of bare parse: {'met' if intake_ms <= 3 * bare_ms else 'NOT met'} "
           f"({intake_ms / bare_ms:.1f}x; parse only {parse_ms / bare_ms:.1f}x: "
           f"{'met' if parse_ms <= 3 * bare_ms else 'NOT met'}); "
-          f">= 150 messages/s: {'met' if 1e3 / intake_ms >= 150 else 'NOT met'} ({1e3 / intake_ms:.0f}/s); "
+          f">= 150 messages/s: {'met' if 1e3 / intake_ms >= 150 else 'NOT met'} ({1e3 / intake_ms:.0f}/s; "
+          f"{1e3 / net_ms:.0f}/s without the eager worker tasks: {'met' if 1e3 / net_ms >= 150 else 'NOT met'}); "
           f"peak memory < 3x largest message: {'met' if peak_intake < 3 * sizes[largest] else 'NOT met'} "
           f"({peak_intake / sizes[largest]:.1f}x; parse only {peak_parse / sizes[largest]:.1f}x)")
     print(f"Time in PostgreSQL round trips: {db_ms:.2f} ms/message ({db_ms / intake_ms:.0%}), "
-          f"{statistics.mean(queries):.1f} statements/message; eager outbound send {send_ms:.2f} ms/message "
+          f"{statistics.mean(queries):.1f} statements/message; eager worker tasks (acknowledgement render + "
+          f"send) {send_ms:.2f} ms/message and {statistics.mean(worker_queries):.1f} statements/message "
           f"({sent} acknowledgements to the locmem outbox); load average {load_before} before, "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} after")
     print("  by statement: " + ", ".join(
@@ -1114,12 +1131,14 @@ def run(n: int, tmp: Path) -> None:
     by_kind = defaultdict(list)
     for index, item in enumerate(items):
         by_kind[item.kind].append(index)
-    print(f"{'kind':<16}{'n':>6}{'KiB':>9}{'bare ms':>9}{'parse ms':>10}{'intake ms':>11}{'queries':>9}")
+    print(f"{'kind':<16}{'n':>6}{'KiB':>9}{'bare ms':>9}{'parse ms':>10}{'intake ms':>11}{'queries':>9}"
+          f"{'worker ms':>11}{'worker qs':>10}")
     for kind, indexes in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
         def mean(values):
             return statistics.mean(values[i] for i in indexes)
         print(f"{kind:<16}{len(indexes):>6}{mean(sizes) / 1024:>9.1f}{mean(bare) * 1e3:>9.3f}"
-              f"{mean(ours_parse) * 1e3:>10.3f}{mean(intake) * 1e3:>11.2f}{mean(queries):>9.1f}")
+              f"{mean(ours_parse) * 1e3:>10.3f}{mean([a - b for a, b in zip(intake, send_seconds)]) * 1e3:>11.2f}"
+              f"{mean(queries):>9.1f}{mean(send_seconds) * 1e3:>11.2f}{mean(worker_queries):>10.1f}")
 
     print()
     off = sum(item.expect != got for item, got in zip(profiled_items, profiled_outcomes))

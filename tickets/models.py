@@ -276,10 +276,16 @@ class TicketMailId(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="mail_ids")
     message_id = models.CharField(max_length=255, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the mail carrying it went to the outbox; NULL while an acknowledgement waits for its task.
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("sent Message-ID")
         verbose_name_plural = _("sent Message-IDs")
+        indexes = [
+            # The sweeper's "acknowledgements still waiting for their task".
+            models.Index(fields=["created_at"], condition=models.Q(queued_at__isnull=True), name="mailid_unqueued_idx")
+        ]
 
     def __str__(self):
         return self.message_id

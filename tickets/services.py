@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Min
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from support.models import Channel, CustomerProfile, SLAClock, User
@@ -18,6 +19,7 @@ from support.services import (
     sla_clock_satisfy,
     sla_clock_start,
 )
+from support.services.sla import sla_clocks_prepare, sla_clocks_start_new
 from tickets.attachments import AttachmentRejected, IncomingFile, attachment_check
 from tickets.models import Ticket, TicketAttachment, TicketMessage, TicketParticipant
 
@@ -52,12 +54,19 @@ def _sync_sla_due(ticket: Ticket) -> None:
         ticket.save(update_fields=["sla_due_at", "updated_at"])
 
 
+def _clock_specs(ticket: Ticket, *, first_response: bool) -> list[tuple[str, str]]:
+    """(SLA channel, metric) of the clocks a ticket runs: a complaint answers on its own policy,
+    resolution follows the web or e-mail policy."""
+    channel = _sla_channel(ticket)
+    specs = [(channel, FIRST_RESPONSE)] if first_response else []
+    specs.append((Channel.WEB if channel == Channel.WEB else Channel.EMAIL, RESOLUTION))
+    return specs
+
+
 def _start_clocks(ticket: Ticket, *, first_response: bool, at=None) -> None:
     common = {"priority": ticket.priority, "vip": ticket.vip, "at": at}
-    if first_response:
-        sla_clock_start(ticket, channel=_sla_channel(ticket), metric=FIRST_RESPONSE, **common)
-    resolution_channel = Channel.WEB if _sla_channel(ticket) == Channel.WEB else Channel.EMAIL
-    sla_clock_start(ticket, channel=resolution_channel, metric=RESOLUTION, **common)
+    for channel, metric in _clock_specs(ticket, first_response=first_response):
+        sla_clock_start(ticket, channel=channel, metric=metric, **common)
 
 
 def customer_for_email(email: str) -> User | None:
@@ -69,6 +78,31 @@ def customer_for_email(email: str) -> User | None:
     )
 
 
+def _is_customer(user: User | None) -> bool:
+    return user is not None and user.is_active and getattr(user, "customer_profile", None) is not None
+
+
+def _users_by_email(addresses) -> dict[str, User]:
+    """Users by lower-cased address, with their customer profiles: one query (the unique index on LOWER(email))."""
+    wanted = {a.strip().lower() for a in addresses if a and a.strip()}
+    if not wanted:
+        return {}
+    users = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted).select_related("customer_profile")
+    return {user.email_lower: user for user in users}
+
+
+def _participant_addresses(requester: str, cc) -> list[tuple[str, str]]:
+    """(address, role) of a new ticket's participants, the requester first; the desk itself never."""
+    desk = settings.DESK_EMAIL_ADDRESS.lower()
+    rows, seen = [], set()
+    for address, role in [(requester, TicketParticipant.Role.REQUESTER), *((a, TicketParticipant.Role.CC) for a in cc)]:
+        address = address.strip().lower()
+        if address and address != desk and address not in seen:
+            seen.add(address)
+            rows.append((address, role))
+    return rows
+
+
 def _add_participant(ticket: Ticket, email: str, *, role=TicketParticipant.Role.CC) -> None:
     email = email.strip().lower()
     if not email or email == settings.DESK_EMAIL_ADDRESS.lower():
@@ -77,9 +111,10 @@ def _add_participant(ticket: Ticket, email: str, *, role=TicketParticipant.Role.
     TicketParticipant.objects.get_or_create(ticket=ticket, email=email, defaults={"user": user, "role": role})
 
 
-def _store_attachments(ticket: Ticket, message: TicketMessage, files, *, strict: bool) -> list[str]:
-    """Store the acceptable files; refuse the rest. strict: raise on the first refusal (web upload),
-    else return the reasons (e-mail: the raw message keeps the refused file)."""
+def _vet_attachments(files, *, strict: bool) -> tuple[list[IncomingFile], list[str]]:
+    """(acceptable files, reasons for the rest). strict: raise on the first refusal (web upload),
+    else return the reasons (e-mail: the raw message keeps the refused file). Touches nothing."""
+    files = list(files)
     refused = []
     if len(files) > settings.TICKET_ATTACHMENT_MAX_COUNT:
         if strict:
@@ -96,6 +131,11 @@ def _store_attachments(ticket: Ticket, message: TicketMessage, files, *, strict:
             refused.append(str(exc))
         else:
             accepted.append(file)
+    return accepted, refused
+
+
+def _save_attachments(ticket: Ticket, message: TicketMessage, accepted: list[IncomingFile]) -> None:
+    rows = []
     for file in accepted:
         attachment = TicketAttachment(
             ticket=ticket,
@@ -109,11 +149,18 @@ def _store_attachments(ticket: Ticket, message: TicketMessage, files, *, strict:
             inline=file.inline,
         )
         attachment.file.save(file.filename, ContentFile(file.payload), save=False)
-        attachment.save()
+        rows.append(attachment)
+    if rows:
+        TicketAttachment.objects.bulk_create(rows)
+
+
+def _store_attachments(ticket: Ticket, message: TicketMessage, files, *, strict: bool) -> list[str]:
+    """Store the acceptable files; refuse the rest (see _vet_attachments)."""
+    accepted, refused = _vet_attachments(files, strict=strict)
+    _save_attachments(ticket, message, accepted)
     return refused
 
 
-@transaction.atomic
 def ticket_create(
     *,
     subject: str,
@@ -138,9 +185,18 @@ def ticket_create(
 
     `customer` None: looked up by the requester's registered address, else the ticket is flagged
     "unverified sender". `fields`: the structured fields the category asks for.
-    Raises AttachmentRejected (strict) before anything is stored.
+    Raises AttachmentRejected (strict), ValidationError or LookupError (no SLA policy) before
+    anything is stored. Atomic; inside a caller's transaction it takes no savepoint of its own,
+    because everything it refuses it refuses before writing.
     """
-    customer = customer or customer_for_email(requester_email)
+    requester = requester_email.strip().lower()
+    participants = _participant_addresses(customer.email if customer else requester, cc)
+    if customer is not None and len(participants) == 1:
+        users = {customer.email.strip().lower(): customer}
+    else:  # the sender as a customer and every participant's account: one query
+        users = _users_by_email([requester, *(address for address, _role in participants)])
+    if customer is None and _is_customer(users.get(requester)):
+        customer = users[requester]
     profile: CustomerProfile | None = getattr(customer, "customer_profile", None) if customer else None
     ticket = Ticket(
         subject=(" ".join(subject.split()) or "(no subject)")[:255],
@@ -160,30 +216,37 @@ def ticket_create(
     ticket.full_clean(
         exclude=["customer", "assignee", "merged_into", "locked_by"], validate_unique=False, validate_constraints=False
     )
-    ticket.save()
-    _add_participant(ticket, ticket.requester_email, role=TicketParticipant.Role.REQUESTER)
-    for address in cc:
-        _add_participant(ticket, address)
-    message = TicketMessage.objects.create(
-        ticket=ticket,
-        kind=TicketMessage.Kind.CUSTOMER,
-        author=customer,
-        from_email=requester_email.strip().lower(),
-        body_text=body_text,
-        body_html=body_html,
-        message_id=message_id,
-        inbound_email=inbound_email,
+    # The clocks' due times are known before the ticket is stored, so the queue's copy of the
+    # earliest (sla_due_at) goes in with the INSERT.
+    clocks = sla_clocks_prepare(
+        _clock_specs(ticket, first_response=True), priority=ticket.priority, vip=ticket.vip, at=timezone.now()
     )
-    refused = _store_attachments(ticket, message, list(attachments), strict=strict_attachments)
-    if refused:
-        _system_note(ticket, "Attachments not stored (kept in the raw e-mail): " + "; ".join(refused))
-    _start_clocks(ticket, first_response=True)
-    _sync_sla_due(ticket)
-    audit_event_record(ticket, actor=actor, verb="ticket.created", data={"channel": channel, "category": category})
-    if acknowledge:
-        from tickets.mail.outbound import acknowledgement_queue
+    ticket.sla_due_at = min(clock.due_at for clock in clocks)
+    accepted, refused = _vet_attachments(attachments, strict=strict_attachments)
+    with transaction.atomic(savepoint=False):
+        ticket.save()
+        TicketParticipant.objects.bulk_create(
+            [TicketParticipant(ticket=ticket, email=address, user=users.get(address), role=role) for address, role in participants]
+        )
+        message = TicketMessage.objects.create(
+            ticket=ticket,
+            kind=TicketMessage.Kind.CUSTOMER,
+            author=customer,
+            from_email=requester,
+            body_text=body_text,
+            body_html=body_html,
+            message_id=message_id,
+            inbound_email=inbound_email,
+        )
+        _save_attachments(ticket, message, accepted)
+        if refused:
+            _system_note(ticket, "Attachments not stored (kept in the raw e-mail): " + "; ".join(refused))
+        sla_clocks_start_new(ticket, clocks)
+        audit_event_record(ticket, actor=actor, verb="ticket.created", data={"channel": channel, "category": category})
+        if acknowledge:
+            from tickets.mail.outbound import acknowledgement_queue
 
-        acknowledgement_queue(ticket)
+            acknowledgement_queue(ticket)
     return ticket
 
 
@@ -301,6 +364,7 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None) -> None:
     if old == status:
         return
     now = timezone.now()
+    clocks_changed = True
     if status == Status.WAITING_ON_CUSTOMER:
         sla_clock_pause(ticket, metric=RESOLUTION, at=now)
     elif status in (Status.OPEN, Status.NEW):
@@ -308,7 +372,8 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None) -> None:
             ticket.resolved_at = ticket.closed_at = None
             _start_clocks(ticket, first_response=False, at=now)
         else:
-            sla_clock_resume(ticket, at=now)
+            # NEW -> OPEN (a customer's second message) usually has nothing paused to resume.
+            clocks_changed = bool(sla_clock_resume(ticket, at=now))
     elif status == Status.RESOLVED:
         ticket.resolved_at = now
         sla_clock_resume(ticket, metric=RESOLUTION, at=now)
@@ -322,7 +387,8 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None) -> None:
         sla_clock_cancel(ticket, at=now)
     ticket.status = status
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
-    _sync_sla_due(ticket)
+    if clocks_changed:  # the running clocks' earliest due time can only move when a clock did
+        _sync_sla_due(ticket)
     audit_event_record(ticket, actor=actor, verb="ticket.status_changed", data={"from": old, "to": status})
 
 

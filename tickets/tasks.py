@@ -28,3 +28,22 @@ def imap_poll_task() -> int:
     finally:
         cache.delete("tickets:imap-poll")
     return len(results)
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=600, max_retries=5)
+def ticket_acknowledge_task(mail_id: int) -> bool:
+    """After a ticket's commit: render and queue its acknowledgement (once; a second run does nothing)."""
+    from tickets.mail.outbound import acknowledgement_send
+
+    return acknowledgement_send(mail_id)
+
+
+@shared_task(acks_late=True)
+def ticket_acknowledgements_retry() -> int:
+    """Beat: acknowledgements whose task was lost get it again (nothing promised is forgotten)."""
+    from tickets.mail.outbound import acknowledgements_unsent
+
+    ids = acknowledgements_unsent()
+    for mail_id in ids:
+        ticket_acknowledge_task.delay(mail_id)
+    return len(ids)

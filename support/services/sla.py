@@ -1,25 +1,93 @@
 """Start, satisfy, pause, resume and cancel SLA clocks. Channel apps call only these."""
 import datetime as dt
+from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from support import hours
-from support.models import BusinessCalendar, SLAClock, SLAPolicy
+from support.models import BusinessCalendar, Holiday, SLAClock, SLAPolicy, WeeklyHours
 
 
-def sla_policy_for(*, channel: str, metric: str, priority: str = "", vip: bool = False) -> SLAPolicy | None:
-    """The most specific policy: exact priority before 'any priority', VIP before standard for VIP customers."""
-    candidates = list(
-        SLAPolicy.objects.select_related("calendar").filter(
-            channel=channel, metric=metric, priority__in={priority, ""}, vip__in={vip, False}
-        )
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _policies_with_schedules(pairs, *, priority: str, vip: bool) -> list[SLAPolicy]:
+    """PostgreSQL: the policies and their calendars with weekly hours and holidays, in one query.
+
+    Hand-written because the ORM's compilation of the same query (four array subqueries) cost
+    three times its round trip. Nothing is cached between calls, so an admin's edit of a policy,
+    calendar, hours or holiday counts from the next clock start in every process; the
+    business-time tables built from a schedule are cached by its value (support.hours).
+    """
+    which = " OR ".join(["(p.channel = %s AND p.metric = %s)"] * len(pairs))
+    sql = (
+        "SELECT p.id, p.channel, p.metric, p.priority, p.vip, p.target, p.warning_percent, p.calendar_id,"
+        " c.name, c.time_zone, c.always_open,"
+        f" ARRAY(SELECT w.weekday FROM {_table(WeeklyHours)} w WHERE w.calendar_id = c.id ORDER BY w.id),"
+        f" ARRAY(SELECT w.opens FROM {_table(WeeklyHours)} w WHERE w.calendar_id = c.id ORDER BY w.id),"
+        f" ARRAY(SELECT w.closes FROM {_table(WeeklyHours)} w WHERE w.calendar_id = c.id ORDER BY w.id),"
+        f" ARRAY(SELECT h.date FROM {_table(Holiday)} h WHERE h.calendar_id = c.id)"
+        f" FROM {_table(SLAPolicy)} p JOIN {_table(BusinessCalendar)} c ON c.id = p.calendar_id"
+        f" WHERE ({which}) AND p.priority IN (%s, '') AND p.vip IN (%s, false)"
     )
-    candidates.sort(key=lambda p: (p.vip == vip, p.priority == priority), reverse=True)
+    params = [value for pair in pairs for value in pair] + [priority, vip]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    policies = []
+    for (pk, channel, metric, prio, is_vip, target, warning, calendar_id, name, tz, always_open,
+         weekdays, opens, closes, holidays) in rows:
+        calendar = BusinessCalendar(id=calendar_id, name=name, time_zone=tz, always_open=always_open)
+        calendar._state.adding, calendar._state.db = False, connection.alias
+        calendar._schedule_cache = hours.Schedule(
+            tz=tz,
+            intervals=tuple(hours.WeeklyInterval(weekday=d, start=o, end=c) for d, o, c in zip(weekdays, opens, closes)),
+            holidays=frozenset(holidays),
+            always_open=always_open,
+        )
+        policy = SLAPolicy(
+            id=pk, channel=channel, metric=metric, priority=prio, vip=is_vip, target=target,
+            warning_percent=warning, calendar=calendar,
+        )
+        policy._state.adding, policy._state.db = False, connection.alias
+        policies.append(policy)
+    return policies
+
+
+def _best(candidates: list[SLAPolicy], *, priority: str, vip: bool) -> SLAPolicy | None:
+    # VIP before standard for VIP customers, then the exact priority before "any priority".
+    candidates = sorted(candidates, key=lambda p: (p.vip == vip, p.priority == priority), reverse=True)
     return candidates[0] if candidates else None
 
 
+def sla_policy_for(*, channel: str, metric: str, priority: str = "", vip: bool = False) -> SLAPolicy | None:
+    """The most specific policy: exact priority before 'any priority', VIP before standard for VIP customers.
+
+    Its calendar's schedule is loaded by the same query on PostgreSQL.
+    """
+    return sla_policies_for([(channel, metric)], priority=priority, vip=vip)[(channel, metric)]
+
+
+def sla_policies_for(
+    pairs: Iterable[tuple[str, str]], *, priority: str = "", vip: bool = False
+) -> dict[tuple[str, str], SLAPolicy | None]:
+    """`sla_policy_for` for several (channel, metric) pairs in one query."""
+    pairs = list(dict.fromkeys(pairs))
+    if connection.vendor == "postgresql":
+        rows = _policies_with_schedules(pairs, priority=priority, vip=vip)
+    else:  # the embedded SQLite mode: BusinessCalendar.schedule() reads hours and holidays (two queries)
+        which = Q()
+        for channel, metric in pairs:
+            which |= Q(channel=channel, metric=metric)
+        rows = SLAPolicy.objects.select_related("calendar").filter(which, priority__in={priority, ""}, vip__in={vip, False})
+    found: dict[tuple[str, str], list[SLAPolicy]] = {pair: [] for pair in pairs}
+    for policy in rows:
+        found[(policy.channel, policy.metric)].append(policy)
+    return {pair: _best(found[pair], priority=priority, vip=vip) for pair in pairs}
 def _case_filter(case) -> dict:
     return {"content_type": ContentType.objects.get_for_model(case), "object_id": str(case.pk)}
 
@@ -31,7 +99,39 @@ def _active_clocks(case, metric: str | None):
     return qs.filter(metric=metric) if metric else qs
 
 
-@transaction.atomic
+def _new_clock(
+    *, channel: str, metric: str, policy: SLAPolicy | None, priority: str, vip: bool, at: dt.datetime,
+    due_at: dt.datetime | None = None, calendar: BusinessCalendar | None = None,
+) -> SLAClock:
+    """An unsaved clock with its due and warning instants (no case yet). Raises LookupError."""
+    calendar = calendar or (policy.calendar if policy else None)
+    if due_at is None:
+        if policy is None:
+            raise LookupError(f"No SLA policy for {channel}/{metric}")
+        target = policy.target
+        due_at = hours.add_business_time(calendar, at, target)
+        warn_at = hours.add_business_time(calendar, at, target * policy.warning_percent / 100)
+    else:
+        if calendar is None:
+            raise LookupError(f"No calendar for {channel}/{metric}")
+        target = due_at - at
+        warn_at = None
+        if policy is not None and target > dt.timedelta(0):
+            warn_at = at + target * policy.warning_percent / 100
+    return SLAClock(
+        channel=channel,
+        metric=metric,
+        policy=policy,
+        calendar=calendar,
+        priority=priority,
+        vip=vip,
+        target=target,
+        started_at=at,
+        due_at=due_at,
+        warn_at=warn_at,
+    )
+
+
 def sla_clock_start(
     case,
     *,
@@ -49,47 +149,68 @@ def sla_clock_start(
     given (a call-back's slot end). Raises LookupError when no policy applies and no `due_at`.
     """
     at = at or timezone.now()
-    existing = _active_clocks(case, metric).first()
-    if existing is not None:
-        return existing
     policy = sla_policy_for(channel=channel, metric=metric, priority=priority, vip=vip)
-    calendar = calendar or (policy.calendar if policy else None)
-    if due_at is None:
-        if policy is None:
-            raise LookupError(f"No SLA policy for {channel}/{metric}")
-        target = policy.target
-        due_at = hours.add_business_time(calendar, at, target)
-        warn_at = hours.add_business_time(calendar, at, target * policy.warning_percent / 100)
-    else:
-        if calendar is None:
-            raise LookupError(f"No calendar for {channel}/{metric}")
-        target = due_at - at
-        warn_at = None
-        if policy is not None and target > dt.timedelta(0):
-            warn_at = at + target * policy.warning_percent / 100
-    clock = SLAClock(
-        channel=channel,
-        metric=metric,
-        policy=policy,
-        calendar=calendar,
-        priority=priority,
-        vip=vip,
-        target=target,
-        started_at=at,
-        due_at=due_at,
-        warn_at=warn_at,
-        **_case_filter(case),
-    )
     try:
-        with transaction.atomic():
-            clock.save()
-    except IntegrityError:
-        # Another process started the same clock first: theirs stands.
-        return _active_clocks(case, metric).get()
+        clock = _new_clock(
+            channel=channel, metric=metric, policy=policy, priority=priority, vip=vip, at=at, due_at=due_at, calendar=calendar
+        )
+    except LookupError as exc:
+        clock, missing = None, exc  # raised below only if no clock is active already
+    # No savepoint of its own (only a database error can leave this block, and that breaks the
+    # caller's transaction anyway); the INSERT has the one savepoint the race with another process needs.
+    with transaction.atomic(savepoint=False):
+        existing = _active_clocks(case, metric).first()
+        if existing is not None:
+            return existing
+        if clock is not None:
+            for name, value in _case_filter(case).items():
+                setattr(clock, name, value)
+            try:
+                with transaction.atomic():
+                    clock.save()
+            except IntegrityError:
+                # Another process started the same clock first: theirs stands.
+                return _active_clocks(case, metric).get()
+    if clock is None:
+        raise missing
     return clock
 
 
-@transaction.atomic
+def sla_clocks_prepare(
+    specs: Iterable[tuple[str, str]],
+    *,
+    priority: str = SLAClock.Priority.NORMAL,
+    vip: bool = False,
+    at: dt.datetime | None = None,
+) -> list[SLAClock]:
+    """Unsaved clocks for (channel, metric) pairs of a case about to be created: one query.
+
+    The caller learns the due times before it stores the case (a ticket keeps the earliest), then
+    hands them to `sla_clocks_start_new`. Raises LookupError when a pair has no policy.
+    """
+    at = at or timezone.now()
+    specs = list(specs)
+    policies = sla_policies_for(specs, priority=priority, vip=vip)
+    return [
+        _new_clock(channel=channel, metric=metric, policy=policies[(channel, metric)], priority=priority, vip=vip, at=at)
+        for channel, metric in specs
+    ]
+
+
+def sla_clocks_start_new(case, clocks: list[SLAClock]) -> list[SLAClock]:
+    """Store clocks from `sla_clocks_prepare` on `case`, which the current transaction created.
+
+    Precondition: `case` was inserted in the caller's (still open) transaction, so no other process
+    can see it and none of its clocks can be active: no lock, no check, no savepoint, one INSERT.
+    """
+    where = _case_filter(case)
+    for clock in clocks:
+        for name, value in where.items():
+            setattr(clock, name, value)
+    return SLAClock.objects.bulk_create(clocks)
+
+
+@transaction.atomic(savepoint=False)  # no caller recovers from its errors inside its own transaction
 def sla_clock_satisfy(case, *, metric: str, at: dt.datetime | None = None) -> SLAClock | None:
     """Mark the active clock met (a first public reply, a review done). None if none was active."""
     at = at or timezone.now()
@@ -102,7 +223,7 @@ def sla_clock_satisfy(case, *, metric: str, at: dt.datetime | None = None) -> SL
     return clock
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # no caller recovers from its errors inside its own transaction
 def sla_clock_pause(case, *, metric: str | None = None, at: dt.datetime | None = None) -> list[SLAClock]:
     """Stop running clocks (waiting on the customer); the business time left is kept for resume."""
     at = at or timezone.now()
@@ -121,7 +242,7 @@ def sla_clock_pause(case, *, metric: str | None = None, at: dt.datetime | None =
     return paused
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # no caller recovers from its errors inside its own transaction
 def sla_clock_resume(case, *, metric: str | None = None, at: dt.datetime | None = None) -> list[SLAClock]:
     """Restart paused clocks with the business time they had left (an overdue clock stays due now)."""
     at = at or timezone.now()
@@ -139,7 +260,7 @@ def sla_clock_resume(case, *, metric: str | None = None, at: dt.datetime | None 
     return resumed
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # no caller recovers from its errors inside its own transaction
 def sla_clock_cancel(case, *, metric: str | None = None, at: dt.datetime | None = None) -> list[SLAClock]:
     """Stop clocks that no longer apply (a merged or withdrawn case) without counting them as met."""
     at = at or timezone.now()
@@ -151,7 +272,7 @@ def sla_clock_cancel(case, *, metric: str | None = None, at: dt.datetime | None 
     return clocks
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # no caller recovers from its errors inside its own transaction
 def sla_clock_breach(case, *, metric: str, at: dt.datetime | None = None) -> SLAClock | None:
     """End the active clock unmet (the promise can no longer be kept, e.g. a missed call-back)."""
     at = at or timezone.now()

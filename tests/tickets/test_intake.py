@@ -5,10 +5,14 @@ import os
 import sys
 from pathlib import Path
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 
+from support.models import AuditEvent, OutboundEmail, SLAClock
 from tickets import services
 from tickets.mail.intake import ingest_raw, inbound_process
 from tickets.models import InboundEmail, Ticket, TicketMailId
@@ -224,3 +228,38 @@ def test_whole_shared_corpus_goes_through_intake_and_nothing_is_lost(capsys):
     with capsys.disabled():
         print(f"\ncorpus intake: {stored} messages -> {json.dumps(counts, sort_keys=True)}")
     assert counts.get("created", 0) > 100 and counts.get("bounce", 0) > 300
+
+
+@pytest.mark.postgres
+def test_new_mail_costs_a_fixed_handful_of_statements(customer, django_assert_max_num_queries):
+    """Store (one autocommitted INSERT), then one transaction: lock, duplicate check, sender and CC
+    accounts, policies, ticket, participants, message, clocks, audit, acknowledgement id, inbound row."""
+    ingest_raw(eml(sender=customer.email, message_id="warm@example.com"), source="warm-up")  # content types cached
+    cc = "Cc: colleague@example.org, other@example.org\r\n"
+    with django_assert_max_num_queries(16):
+        result = ingest_raw(eml(sender=customer.email, message_id="budget@example.com", headers=cc), source="test")
+    ticket = Ticket.objects.get(reference=result.ticket)
+    assert sorted(ticket.participants.values_list("email", flat=True)) == sorted(
+        ["colleague@example.org", customer.email, "other@example.org"]
+    )
+    assert ticket.sla_due_at == min(c.due_at for c in SLAClock.objects.filter(object_id=str(ticket.pk), content_type__model="ticket"))
+    assert AuditEvent.objects.filter(verb="ticket.created", object_id=str(ticket.pk)).exists()
+
+
+def test_acknowledgement_is_rendered_after_commit_and_queued_once(customer, django_capture_on_commit_callbacks):
+    from tickets.mail.outbound import acknowledgement_send, acknowledgements_unsent
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = ingest_raw(eml(sender=customer.email), source="test")
+    ticket = Ticket.objects.get(reference=result.ticket)
+    [mail_id] = TicketMailId.objects.filter(ticket=ticket)
+    assert mail_id.queued_at is None and not OutboundEmail.objects.exists()  # nothing rendered inside the intake
+    assert callbacks  # the acknowledgement task waits for the commit
+    with time_machine.travel(dt.timedelta(minutes=10)):
+        assert acknowledgements_unsent() == [mail_id.pk]  # a sweeper would find it if the task were lost
+    assert acknowledgement_send(mail_id.pk) is True
+    assert acknowledgement_send(mail_id.pk) is False  # a second run (a retried task) sends nothing more
+    [queued] = OutboundEmail.objects.all()
+    assert queued.to == [customer.email] and ticket.reference in queued.subject
+    assert queued.headers["Message-ID"] == f"<{mail_id.message_id}>"
+    assert acknowledgements_unsent() == []

@@ -53,17 +53,52 @@ def _attachment_rows(parsed: ParsedMessage) -> list[dict]:
 
 
 def inbound_store(raw: bytes, *, source: str, imap: tuple[str, int, int] | None = None) -> InboundEmail:
-    """Commit the raw message before anything else looks at it."""
+    """Commit the raw message before anything else looks at it.
+
+    Outside a transaction the INSERT is its own (autocommitted) one: a single round trip, stored for
+    good when this returns. Inside one (a caller's atomic block) it gets a savepoint, as before.
+    """
     mailbox, uidvalidity, uid = imap or ("", None, None)
-    with transaction.atomic():
-        return InboundEmail.objects.create(
-            raw=raw,
-            sha256=hashlib.sha256(raw).hexdigest(),
-            source=source[:255],
-            imap_mailbox=mailbox,
-            imap_uidvalidity=uidvalidity,
-            imap_uid=uid,
-        )
+    inbound = InboundEmail(
+        raw=raw,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        source=source[:255],
+        imap_mailbox=mailbox,
+        imap_uidvalidity=uidvalidity,
+        imap_uid=uid,
+    )
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            _insert(inbound)
+    else:
+        _insert(inbound)
+    return inbound
+
+
+def _insert(inbound: InboundEmail) -> None:
+    if connection.vendor != "postgresql":
+        inbound.save(force_insert=True)
+        return
+    # Django's psycopg 3 backend binds parameters client-side: the bytea would become a hex literal
+    # twice the message's size, built in Python. This one INSERT binds server-side, so the bytes go
+    # to PostgreSQL as they are. (Through Django's cursor wrapper: execute wrappers and the
+    # broken-transaction check still apply.)
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    meta = InboundEmail._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(inbound, True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+    )
+    connection.ensure_connection()
+    with connection._prepare_cursor(ServerBindingCursor(connection.connection)) as cursor:
+        cursor.execute(sql, values)
+        inbound.pk = cursor.fetchone()[0]
+    inbound._state.adding = False
+    inbound._state.db = connection.alias
 
 
 def _desk_addresses() -> set[str]:
@@ -117,10 +152,13 @@ def _follow_merges(ticket: Ticket) -> Ticket:
 
 def decide(parsed: ParsedMessage, *, inbound_pk: int | None = None) -> Decision:
     """What to do with a parsed message. Reads only; `inbound_process` carries it out."""
-    earlier = InboundEmail.objects.filter(
-        message_id=parsed.message_id, outcome__in=[Outcome.CREATED, Outcome.THREADED]
-    ).exclude(pk=inbound_pk)
-    if earlier.exists() or TicketMailId.objects.filter(message_id=parsed.message_id).exists():
+    earlier = (
+        InboundEmail.objects.filter(message_id=parsed.message_id, outcome__in=[Outcome.CREATED, Outcome.THREADED])
+        .exclude(pk=inbound_pk)
+        .values_list("pk")
+    )
+    ours = TicketMailId.objects.filter(message_id=parsed.message_id).values_list("pk")
+    if earlier.union(ours, all=True)[:1]:  # one round trip for both
         return Decision(Outcome.DUPLICATE, reason=f"Message-ID {parsed.message_id} was handled before")
     if parsed.bounce_reason:
         ticket, _how = _ticket_referenced(parsed)

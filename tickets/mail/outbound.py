@@ -4,10 +4,13 @@ Every copy threads (Message-ID, In-Reply-To, References), carries the reference 
 a per-ticket reply address, speaks the customer's language and shows their anti-phishing phrase.
 One outbox row per recipient: a refused address does not stop the others.
 """
+import datetime as dt
 import secrets
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
 
 from support.models import SLAClock
 from support.services import email_queue, email_render
@@ -44,8 +47,11 @@ def _recipients(ticket: Ticket) -> list[tuple[str, object]]:
     return rows
 
 
-def _queue(ticket: Ticket, *, template: str, context: dict, message_id: str, auto: bool) -> None:
-    TicketMailId.objects.get_or_create(message_id=message_id, defaults={"ticket": ticket})
+def _queue(ticket: Ticket, *, template: str, context: dict, message_id: str, auto: bool, recorded: bool = False) -> None:
+    if not recorded:
+        TicketMailId.objects.get_or_create(
+            message_id=message_id, defaults={"ticket": ticket, "queued_at": timezone.now()}
+        )
     thread = [mid for mid in _thread_ids(ticket) if mid != message_id]
     headers = {
         "Message-ID": f"<{message_id}>",
@@ -70,24 +76,53 @@ def _queue(ticket: Ticket, *, template: str, context: dict, message_id: str, aut
         email_queue(to=[address], subject=subject, body_text=body_text, body_html=body_html, headers=headers)
 
 
-def acknowledgement_queue(ticket: Ticket) -> None:
-    """Tell the requester we have it: its reference and when we will answer, in their time."""
+def acknowledgement_queue(ticket: Ticket) -> TicketMailId:
+    """Promise the requester an acknowledgement of a ticket created in the current transaction.
+
+    Only the acknowledgement's Message-ID is written here (replies to it thread from this instant);
+    rendering and the outbox rows are `acknowledgement_send`'s, in a task after commit.
+    """
+    from tickets.tasks import ticket_acknowledge_task
+
+    mail_id = TicketMailId.objects.create(ticket=ticket, message_id=new_message_id(ticket))
+    ticket_acknowledge_task.delay_on_commit(mail_id.pk)
+    return mail_id
+
+
+@transaction.atomic
+def acknowledgement_send(mail_id_pk: int) -> bool:
+    """Queue the acknowledgement recorded by `acknowledgement_queue`: its reference and when we will
+    answer, in each recipient's language and time. Once only: False when it was queued already."""
+    if not TicketMailId.objects.filter(pk=mail_id_pk, queued_at__isnull=True).update(queued_at=timezone.now()):
+        return False
+    mail_id = TicketMailId.objects.select_related("ticket").get(pk=mail_id_pk)
+    ticket = mail_id.ticket
     clock = (
         SLAClock.objects.filter(
             content_type=ContentType.objects.get_for_model(Ticket),
             object_id=str(ticket.pk),
             metric=SLAClock.Metric.FIRST_RESPONSE,
-            state=SLAClock.State.RUNNING,
         )
         .only("due_at")
+        .order_by("-started_at", "-id")
         .first()
     )
     _queue(
         ticket,
         template="tickets/email/acknowledgement",
         context={"answer_by": clock.due_at if clock else None},
-        message_id=new_message_id(ticket),
+        message_id=mail_id.message_id,
         auto=True,
+        recorded=True,
+    )
+    return True
+
+
+def acknowledgements_unsent(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> list[int]:
+    """Acknowledgements whose task was lost (a broker outage at commit), for a sweeper to queue again."""
+    stale = timezone.now() - older_than
+    return list(
+        TicketMailId.objects.filter(queued_at__isnull=True, created_at__lt=stale).values_list("pk", flat=True)[:500]
     )
 
 
