@@ -25,3 +25,15 @@ class CallbacksConfig(channel_apps.ChannelAppConfig):
             }
             for b in bookings_upcoming_for_customer(user)
         ]
+
+    def sla_cases(self, model, clocks) -> dict:
+        from callbacks.models import Booking
+        from support.services.escalation import CaseInfo
+
+        ids = [int(c.object_id) for c in clocks if c.object_id.isdigit()]
+        bookings = {str(b["pk"]): b for b in Booking.objects.filter(pk__in=ids).values("pk", "reference", "assignee_id")}
+        return {
+            clock.id: CaseInfo(label=f"Call-back {booking['reference']}", url="/callbacks/agent/", assignee_id=booking["assignee_id"])
+            for clock in clocks
+            if (booking := bookings.get(clock.object_id)) is not None
+        }

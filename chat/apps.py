@@ -20,3 +20,16 @@ class ChatConfig(channel_apps.ChannelAppConfig):
             {"label": f"{c.get_category_display()} · {c.queued_at:%Y-%m-%d %H:%M}", "url": f"/chat/{c.public_id}/", "status": c.get_status_display()}
             for c in live
         ]
+
+    def sla_cases(self, model, clocks) -> dict:
+        """A chat's label and the console; a waiting chat has no holder yet (supervisors hear of a breach)."""
+        from chat.models import Conversation
+        from support.services.escalation import CaseInfo
+
+        ids = [int(c.object_id) for c in clocks if c.object_id.isdigit()]
+        chats = {str(c["pk"]): c for c in Conversation.objects.filter(pk__in=ids).values("pk", "public_id", "category", "assignee_id")}
+        return {
+            clock.id: CaseInfo(label=f"Chat {chat['public_id']} ({chat['category']})", url="/chat/console/", assignee_id=chat["assignee_id"])
+            for clock in clocks
+            if (chat := chats.get(clock.object_id)) is not None
+        }

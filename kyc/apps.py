@@ -18,3 +18,8 @@ class KycConfig(channel_apps.ChannelAppConfig):
         case = VerificationCase.objects.filter(customer__user=user).first()
         status = case.get_status_display() if case else VerificationCase.Status.UNVERIFIED.label
         return [{"label": _("Account verification"), "url": "/verification/", "status": status}]
+
+    def sla_cases(self, model, clocks) -> dict:
+        from kyc.sla import cases
+
+        return cases(clocks)

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class ChannelAppConfig(AppConfig):
-    """A channel app (tickets, chat, call-backs, KYC): it adds a section to the customer's home page."""
+    """A channel app (tickets, chat, call-backs, KYC): it adds a section to the customer's home page
+    and tells the SLA enforcement scan about its cases."""
 
     default_auto_field = "django.db.models.BigAutoField"
     home_section = ""
@@ -11,3 +12,21 @@ class ChannelAppConfig(AppConfig):
     def open_items_for(self, user) -> list[dict]:
         """The customer's open items as {"label", "url", "status"}; an app with no cases yet has none."""
         return []
+
+    def sla_cases(self, model, clocks) -> dict:
+        """{clock id: CaseInfo(label, url, assignee_id, pool)} for clocks on `model` cases, in a query or two.
+
+        `clocks` have `.id` and `.object_id`. Missing entries get a generic label.
+        """
+        return {}
+
+    def sla_breach_writes(self, model, clocks, infos: dict, *, now) -> None:
+        """Set-based changes a breach makes to the cases (raise priority, reassign), per each clock's
+        `.action` and `.raise_priority`; runs in the scan's transaction. Updates `infos` when the
+        assignee changes."""
+
+    def sla_escalate(self, model, clocks, *, kind: str, now) -> dict:
+        infos = self.sla_cases(model, clocks)
+        if kind == "breach":
+            self.sla_breach_writes(model, clocks, infos, now=now)
+        return infos

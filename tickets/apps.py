@@ -20,3 +20,13 @@ class TicketsConfig(channel_apps.ChannelAppConfig):
             {"label": f"{t.reference} · {t.subject}", "url": f"/tickets/{t.reference}/", "status": t.get_status_display()}
             for t in tickets.order_by("-created_at")[:20]
         ]
+
+    def sla_cases(self, model, clocks) -> dict:
+        from tickets.sla import cases
+
+        return cases(clocks)
+
+    def sla_breach_writes(self, model, clocks, infos, *, now) -> None:
+        from tickets.sla import breach_writes
+
+        breach_writes(clocks, infos, now=now)

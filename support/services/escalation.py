@@ -40,6 +40,7 @@ class DueClock:
     vip: bool
     assignee_id: int | None
     action: str  # the policy's breach action
+    raise_priority: bool
 
 
 @dataclasses.dataclass
@@ -49,6 +50,7 @@ class CaseInfo:
     label: str
     url: str
     assignee_id: int | None
+    pool: tuple[int, ...] = ()  # who is warned when nobody holds the case (e.g. the document reviewers)
 
 
 @dataclasses.dataclass
@@ -86,11 +88,15 @@ def _claim(kind: str, now: dt.datetime, batch: int) -> list[DueClock]:
     rows = (
         SLAClock.objects.filter(pk__in=ids)
         .values_list(
-            "id", due, "content_type_id", "object_id", "channel", "metric", "priority", "vip", "assignee_id", "policy__breach_action"
+            "id", due, "content_type_id", "object_id", "channel", "metric", "priority", "vip", "assignee_id",
+            "policy__breach_action", "policy__breach_raise_priority",
         )
         .order_by(due)
     )
-    return [DueClock(*row[:9], action=row[9] or SLAPolicy.BreachAction.ESCALATE) for row in rows]
+    return [
+        DueClock(*row[:9], action=row[9] or SLAPolicy.BreachAction.ESCALATE, raise_priority=row[10] is not False)
+        for row in rows
+    ]
 
 
 def _case_infos(clocks: list[DueClock], *, kind: str, now: dt.datetime) -> dict[int, CaseInfo]:
@@ -131,11 +137,12 @@ def _act(kind: str, clocks: list[DueClock], now: dt.datetime, supervisors: list[
     emails: list[OutboundEmail] = []
     audit: list[AuditEvent] = []
     emails_by_id = {u.pk: u.email for u in supervisors}
-    assignee_ids = {infos[c.id].assignee_id for c in clocks} - {None} - set(emails_by_id)
-    emails_by_id.update(User.objects.filter(pk__in=assignee_ids, is_active=True).values_list("pk", "email"))
+    wanted = {infos[c.id].assignee_id for c in clocks} | {p for c in clocks for p in infos[c.id].pool}
+    emails_by_id.update(User.objects.filter(pk__in=wanted - {None} - set(emails_by_id), is_active=True).values_list("pk", "email"))
     for clock in clocks:
         info = infos[clock.id]
-        recipients = [info.assignee_id] if info.assignee_id in emails_by_id else []
+        holders = [info.assignee_id] if info.assignee_id is not None else list(info.pool)
+        recipients = [user_id for user_id in holders if user_id in emails_by_id]
         if kind == SLAEvent.Kind.BREACH:
             recipients += [u.pk for u in supervisors if u.pk not in recipients]
         message = _message(kind, clock, info)
