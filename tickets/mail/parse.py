@@ -623,6 +623,21 @@ def _uudecode(data: bytes) -> bytes | None:
     return bytes(out) if started else None
 
 
+def _b64decode_clean(text: str) -> bytes | None:
+    """Clean base64 (only the alphabet, line breaks and final padding) straight from the parsed ASCII
+    text, without the two whole-payload copies of the general path; None when that path must decide."""
+    pad = text.find("=")
+    if pad >= 0 and text[pad:].strip("=\r\n\t "):
+        return None  # padding inside the data (concatenated chunks)
+    for start in range(0, len(text), 65536):
+        if text[start:start + 65536].encode("ascii").translate(None, _BASE64_TEXT):
+            return None  # stray characters: the general path judges and reports them
+    try:
+        return binascii.a2b_base64(text)
+    except (binascii.Error, ValueError):
+        return None  # incomplete last group: the general path repairs it
+
+
 def _decode_transfer(data: bytes, cte: str, defects: list[str]) -> bytes:
     if not cte or cte in ("7bit", "8bit", "binary", "7-bit", "8-bit", "none"):
         return data
@@ -892,26 +907,29 @@ def _tnef_text(value, codepage: str | None) -> str:
 
 # ------------------------------------------------------------------------------ stdlib tree parsing
 _LINE_BREAK_NOT_FOLDED = re.compile(rb"(?>\r\n|\r|\n)(?![ \t])")
+_CONTENT_TYPE_HEADER = re.compile(rb"content-type:", re.IGNORECASE)
 
 
 def _defuse(raw: bytes, defects: list[str]) -> bytes:
     """Cut Content-Type headers longer than MAX_CONTENT_TYPE_BYTES: the stdlib's parameter parser is
     quadratic in their length (many ';' inside quotes), which turns a 100 KB header into seconds of CPU."""
-    lowered = raw.lower()
-    position = lowered.find(b"content-type:")
-    if position < 0:
+    # A case-insensitive search, not a lower-cased copy of the whole message.
+    found = _CONTENT_TYPE_HEADER.search(raw)
+    if found is None:
         return raw
+    position = found.start()
     pieces: list[bytes] = []
     last = 0
     while position >= 0:
-        at_line_start = position == 0 or lowered[position - 1] in b"\r\n"
+        at_line_start = position == 0 or raw[position - 1] in b"\r\n"
         end_match = _LINE_BREAK_NOT_FOLDED.search(raw, position) if at_line_start else None
         end = end_match.start() if end_match else len(raw)
         if at_line_start and end - position > MAX_CONTENT_TYPE_BYTES:
             pieces.append(raw[last:position + MAX_CONTENT_TYPE_BYTES])
             last = end
             defects.append("overlong Content-Type header truncated")
-        position = lowered.find(b"content-type:", max(end, position + 13))
+        found = _CONTENT_TYPE_HEADER.search(raw, max(end, position + 13))
+        position = found.start() if found else -1
     if not pieces:
         return raw
     pieces.append(raw[last:])
@@ -926,11 +944,13 @@ def _parse_tree(raw: bytes, defects: list[str]) -> tuple[Message, bool]:
     """(root, complete). compat32 parsing exactly as email.message_from_bytes does it, but stopped when
     nesting passes MAX_PARSER_DEPTH (the stdlib recurses per level: a few thousand levels take seconds and
     end in RecursionError); then only the headers are kept and the body is raw text."""
-    text = _defuse(raw, defects).decode("ascii", "surrogateescape")
+    data = _defuse(raw, defects)
     parser = FeedParser(policy=email_policy.compat32)
     try:
-        for start in range(0, len(text), 8192):
-            parser.feed(text[start:start + 8192])
+        # Decoded chunk by chunk (ASCII + surrogateescape is one character per byte): no str copy of
+        # the whole message next to the parser's own lines.
+        for start in range(0, len(data), 8192):
+            parser.feed(data[start:start + 8192].decode("ascii", "surrogateescape"))
             if len(getattr(parser, "_msgstack", ())) > MAX_PARSER_DEPTH:
                 raise _TooDeep
         return parser.close(), True
@@ -1089,6 +1109,10 @@ class _Walker:
             return b""
         if not isinstance(payload, str):
             payload = str(payload or "")
+        if cte == "base64" and payload.isascii():
+            decoded = _b64decode_clean(payload)
+            if decoded is not None:
+                return decoded
         return _decode_transfer(_to_bytes(payload), cte, self.defects)
 
     def add_attachment(self, filename: str, content_type: str, payload: bytes, content_id: str = "",
