@@ -907,20 +907,30 @@ def _tnef_text(value, codepage: str | None) -> str:
 
 # ------------------------------------------------------------------------------ stdlib tree parsing
 _LINE_BREAK_NOT_FOLDED = re.compile(rb"(?>\r\n|\r|\n)(?![ \t])")
-_CONTENT_TYPE_HEADER = re.compile(rb"content-type:", re.IGNORECASE)
+_CONTENT_TYPE = b"content-type:"
+_SCAN_WINDOW = 1 << 18
+
+
+def _content_type_positions(raw: bytes):
+    """Offsets of "content-type:" in any letter case, lower-casing 256 KiB at a time: as fast as one
+    lower-cased copy of the message (a case-insensitive regex is several times slower), without it."""
+    overlap = len(_CONTENT_TYPE) - 1
+    for start in range(0, len(raw), _SCAN_WINDOW):
+        window = raw[start:start + _SCAN_WINDOW + overlap].lower() if len(raw) > _SCAN_WINDOW else raw.lower()
+        position = window.find(_CONTENT_TYPE)
+        while 0 <= position < _SCAN_WINDOW:  # later ones start in the next window
+            yield start + position
+            position = window.find(_CONTENT_TYPE, position + 1)
 
 
 def _defuse(raw: bytes, defects: list[str]) -> bytes:
     """Cut Content-Type headers longer than MAX_CONTENT_TYPE_BYTES: the stdlib's parameter parser is
     quadratic in their length (many ';' inside quotes), which turns a 100 KB header into seconds of CPU."""
-    # A case-insensitive search, not a lower-cased copy of the whole message.
-    found = _CONTENT_TYPE_HEADER.search(raw)
-    if found is None:
-        return raw
-    position = found.start()
     pieces: list[bytes] = []
-    last = 0
-    while position >= 0:
+    last = resume = 0
+    for position in _content_type_positions(raw):
+        if position < resume:
+            continue
         at_line_start = position == 0 or raw[position - 1] in b"\r\n"
         end_match = _LINE_BREAK_NOT_FOLDED.search(raw, position) if at_line_start else None
         end = end_match.start() if end_match else len(raw)
@@ -928,8 +938,7 @@ def _defuse(raw: bytes, defects: list[str]) -> bytes:
             pieces.append(raw[last:position + MAX_CONTENT_TYPE_BYTES])
             last = end
             defects.append("overlong Content-Type header truncated")
-        found = _CONTENT_TYPE_HEADER.search(raw, max(end, position + 13))
-        position = found.start() if found else -1
+        resume = max(end, position + 13)
     if not pieces:
         return raw
     pieces.append(raw[last:])
