@@ -33,3 +33,20 @@ class ChatConfig(channel_apps.ChannelAppConfig):
             for clock in clocks
             if (chat := chats.get(clock.object_id)) is not None
         }
+
+    def csat(self, start, end, *, channel="", language="", assignee_ids=None) -> list[dict]:
+        from django.db.models import CharField, Value
+
+        from chat.models import Conversation
+        from support.csat import csat_rows
+
+        if channel and channel != "chat":
+            return []
+        qs = Conversation.objects.filter(queued_at__gte=start, queued_at__lt=end).annotate(
+            sla_channel=Value("chat", output_field=CharField())
+        )
+        if language:
+            qs = qs.filter(language=language)
+        if assignee_ids is not None:
+            qs = qs.filter(assignee_id__in=assignee_ids)
+        return csat_rows(qs, channel_of="sla_channel")

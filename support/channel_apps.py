@@ -25,6 +25,11 @@ class ChannelAppConfig(AppConfig):
         `.action` and `.raise_priority`; runs in the scan's transaction. Updates `infos` when the
         assignee changes."""
 
+    def csat(self, start, end, *, channel: str = "", language: str = "", assignee_ids=None) -> list[dict]:
+        """Ratings given to cases started in [start, end): [{"channel", "count", "average", "satisfied"}]
+        (satisfied = rated 4 or 5). Apps whose cases are not rated return []."""
+        return []
+
     def sla_escalate(self, model, clocks, *, kind: str, now) -> dict:
         infos = self.sla_cases(model, clocks)
         if kind == "breach":

@@ -107,3 +107,42 @@ class LogoutView(auth_views.LogoutView):
         if user_id is not None:
             user_sockets_close(user_id, session_key=session_key)
         return response
+
+
+# Notifications ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    """The user's notifications, newest first; new ones arrive live over the notifications socket."""
+    from support.models import Notification
+
+    items = list(Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id")[:100])
+    return render(request, "support/notifications.html", {"items": items, "unread": sum(1 for n in items if n.read_at is None)})
+
+
+@login_required
+@require_POST
+def notification_open(request, notification_id: int):
+    """Mark one read and follow its link (links are the desk's own paths; anything else goes to the list)."""
+    from support.models import Notification
+    from support.services.notifications import notification_mark_read
+
+    try:
+        notification = notification_mark_read(notification_id, user=request.user)
+    except Notification.DoesNotExist:
+        from django.http import Http404
+
+        raise Http404 from None
+    url = notification.url
+    return redirect(url if url.startswith("/") and not url.startswith("//") else "notifications")
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    from support.models import Notification
+
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("notifications")

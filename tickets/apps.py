@@ -30,3 +30,22 @@ class TicketsConfig(channel_apps.ChannelAppConfig):
         from tickets.sla import breach_writes
 
         breach_writes(clocks, infos, now=now)
+
+    def csat(self, start, end, *, channel="", language="", assignee_ids=None) -> list[dict]:
+        from django.db.models import Case, CharField, Value, When
+
+        from support.csat import csat_rows
+        from tickets.models import Ticket
+
+        if channel and channel not in ("email", "web"):
+            return []
+        qs = Ticket.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True).annotate(
+            sla_channel=Case(When(channel="email", then=Value("email")), default=Value("web"), output_field=CharField())
+        )
+        if channel:
+            qs = qs.filter(sla_channel=channel)
+        if language:
+            qs = qs.filter(language=language)
+        if assignee_ids is not None:
+            qs = qs.filter(assignee_id__in=assignee_ids)
+        return csat_rows(qs, channel_of="sla_channel")

@@ -127,6 +127,7 @@ class SLAClock(models.Model):
         verbose_name = _("SLA clock")
         verbose_name_plural = _("SLA clocks")
         ordering = ["due_at"]
+        permissions = [("view_sla_dashboard", _("Can see the SLA dashboard and the escalation queue"))]
         indexes = [
             # "Running clocks due before T" is one range scan of this partial index.
             models.Index(fields=["due_at"], condition=models.Q(state="running"), name="sla_running_due_idx"),

@@ -99,20 +99,25 @@ def _claim(kind: str, now: dt.datetime, batch: int) -> list[DueClock]:
     ]
 
 
-def _case_infos(clocks: list[DueClock], *, kind: str, now: dt.datetime) -> dict[int, CaseInfo]:
-    """Ask each channel app about its cases (and, for a breach, to escalate them, set-based)."""
+def sla_case_infos(clocks, *, kind: str | None = None, now: dt.datetime | None = None) -> dict[int, CaseInfo]:
+    """Ask each channel app about its cases: label, link, holder. With `kind` (the scan), a breach
+    also makes the app's escalation writes. `clocks` need `.id`, `.object_id`, `.content_type_id`."""
     infos: dict[int, CaseInfo] = {}
-    by_type: dict[int, list[DueClock]] = {}
+    by_type: dict[int, list] = {}
     for clock in clocks:
         by_type.setdefault(clock.content_type_id, []).append(clock)
     for type_id, group in by_type.items():
         model = ContentType.objects.get_for_id(type_id).model_class()
         config = apps.get_app_config(model._meta.app_label) if model is not None else None
-        hook = getattr(config, "sla_escalate", None)
-        found = hook(model, group, kind=kind, now=now) if hook is not None else {}
+        if kind is not None:
+            hook = getattr(config, "sla_escalate", None)
+            found = hook(model, group, kind=kind, now=now) if hook is not None else {}
+        else:
+            hook = getattr(config, "sla_cases", None)
+            found = hook(model, group) if hook is not None else {}
         for clock in group:
             infos[clock.id] = found.get(clock.id) or CaseInfo(
-                label=f"{model._meta.verbose_name if model else 'case'} #{clock.object_id}", url="", assignee_id=clock.assignee_id
+                label=f"{model._meta.verbose_name if model else 'case'} #{clock.object_id}", url="", assignee_id=getattr(clock, "assignee_id", None)
             )
     return infos
 
@@ -132,7 +137,7 @@ def _message(kind: str, clock: DueClock, info: CaseInfo) -> str:
 def _act(kind: str, clocks: list[DueClock], now: dt.datetime, supervisors: list[User]) -> None:
     """Everything that follows a claim, in the claim's transaction, as a handful of set-based writes."""
     SLAEvent.objects.bulk_create(SLAEvent(clock_id=c.id, kind=kind, created_at=now, lag=now - c.due) for c in clocks)
-    infos = _case_infos(clocks, kind=kind, now=now)
+    infos = sla_case_infos(clocks, kind=kind, now=now)
     notifications: list[Notification] = []
     emails: list[OutboundEmail] = []
     audit: list[AuditEvent] = []

@@ -142,8 +142,13 @@ def sla_clock_start(
     at: dt.datetime | None = None,
     due_at: dt.datetime | None = None,
     calendar: BusinessCalendar | None = None,
+    category: str = "",
+    language: str = "",
+    assignee=None,
 ) -> SLAClock:
     """Start the clock for `metric` on `case`; returns the already active one if there is one.
+
+    `category`, `language` and `assignee` describe the case for the dashboard.
 
     The due time is the policy's target in business time of its calendar, unless `due_at` is
     given (a call-back's slot end). Raises LookupError when no policy applies and no `due_at`.
@@ -165,6 +170,7 @@ def sla_clock_start(
         if clock is not None:
             for name, value in _case_filter(case).items():
                 setattr(clock, name, value)
+            clock.category, clock.language, clock.assignee = category, language, assignee
             try:
                 with transaction.atomic():
                     clock.save()
@@ -197,8 +203,9 @@ def sla_clocks_prepare(
     ]
 
 
-def sla_clocks_start_new(case, clocks: list[SLAClock]) -> list[SLAClock]:
-    """Store clocks from `sla_clocks_prepare` on `case`, which the current transaction created.
+def sla_clocks_start_new(case, clocks: list[SLAClock], *, category: str = "", language: str = "", assignee=None) -> list[SLAClock]:
+    """Store clocks from `sla_clocks_prepare` on `case`, which the current transaction created
+    (`category`, `language`, `assignee` describe it for the dashboard).
 
     Precondition: `case` was inserted in the caller's (still open) transaction, so no other process
     can see it and none of its clocks can be active: no lock, no check, no savepoint, one INSERT.
@@ -207,6 +214,7 @@ def sla_clocks_start_new(case, clocks: list[SLAClock]) -> list[SLAClock]:
     for clock in clocks:
         for name, value in where.items():
             setattr(clock, name, value)
+        clock.category, clock.language, clock.assignee = category, language, assignee
     return SLAClock.objects.bulk_create(clocks)
 
 
@@ -283,3 +291,8 @@ def sla_clock_breach(case, *, metric: str, at: dt.datetime | None = None) -> SLA
     clock.breached_at = clock.breached_at or at
     clock.save(update_fields=["state", "breached_at"])
     return clock
+
+
+def sla_clocks_assign(case, *, assignee) -> int:
+    """Record who now holds the case on its active clocks (the dashboard's team filter, breach notices)."""
+    return SLAClock.objects.filter(state__in=SLAClock.ACTIVE_STATES, **_case_filter(case)).update(assignee=assignee)

@@ -190,3 +190,28 @@ def test_password_reset_for_unknown_address_sends_nothing(client, django_capture
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_notification_page_lists_opens_and_marks_read(client, customer, other_customer):
+    from support.models import Notification
+    from support.services import notification_send
+
+    mine = notification_send(customer, kind="kyc.decision", message="Your passport has been approved.", url="/verification/")
+    external = notification_send(customer, kind="x", message="Elsewhere", url="https://evil.example/")
+    theirs = notification_send(other_customer, kind="x", message="Not yours", url="/")
+    client.force_login(customer)
+    page = client.get("/notifications/").content.decode()
+    assert "Your passport has been approved." in page and "Not yours" not in page
+    opened = client.post(f"/notifications/{mine.pk}/open/")
+    assert opened.status_code == 302 and opened["Location"] == "/verification/"
+    assert client.post(f"/notifications/{external.pk}/open/")["Location"] == "/notifications/"  # never off-site
+    assert client.post(f"/notifications/{theirs.pk}/open/").status_code == 404
+    client.post("/notifications/read/")
+    assert not Notification.objects.filter(recipient=customer, read_at__isnull=True).exists()
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_admin_pages_show_the_live_notification_bell(client, supervisor):
+    client.force_login(supervisor)
+    text = client.get("/admin/").content.decode()
+    assert 'data-notifications-url="/ws/notifications/"' in text and "/supervisor/" in text
