@@ -23,6 +23,7 @@ from support.services import (
     sla_clock_satisfy,
     sla_clock_start,
 )
+from support.services.sla import sla_clocks_assign
 
 PUNCTUALITY = SLAClock.Metric.CALLBACK_PUNCTUALITY
 Status = Booking.Status
@@ -229,7 +230,7 @@ def booking_create(
     )
     sla_clock_start(
         booking, channel=Channel.CALLBACK, metric=PUNCTUALITY, vip=booking.vip, at=now, due_at=slot.ends_at,
-        calendar=default_calendar(),
+        calendar=default_calendar(), category=booking.category, language=booking.language, assignee=booking.assignee,
     )
     audit_event_record(booking, actor=customer, verb="callback.booked", data={"slot": slot.starts_at.isoformat()})
     _confirm(booking, "callbacks/email/booked")
@@ -285,7 +286,7 @@ def booking_reschedule(booking: Booking, *, actor: User, starts_at: dt.datetime)
     sla_clock_cancel(booking)
     sla_clock_start(
         booking, channel=Channel.CALLBACK, metric=PUNCTUALITY, vip=booking.vip, at=now, due_at=slot.ends_at,
-        calendar=default_calendar(),
+        calendar=default_calendar(), category=booking.category, language=booking.language, assignee=booking.assignee,
     )
     audit_event_record(booking, actor=actor, verb="callback.rescheduled", data={"from": old.isoformat(), "to": slot.starts_at.isoformat()})
     _confirm(booking, "callbacks/email/booked")
@@ -371,6 +372,7 @@ def booking_assign(booking: Booking, *, agent: User, actor: User) -> Booking:
         raise CallbackError(_("That person does not make call-backs."))
     booking.assignee = agent
     booking.save(update_fields=["assignee", "updated_at"])
+    sla_clocks_assign(booking, assignee=agent)
     audit_event_record(booking, actor=actor, verb="callback.assigned", data={"agent": agent.pk})
     transaction.on_commit(
         lambda: notification_send(agent, kind="callback.assigned", message=f"Call-back {booking.reference} is yours.", url="/callbacks/agent/")

@@ -196,7 +196,8 @@ def document_submit(document: Document, *, actor: User) -> Document:
         raise KycError(_("A document of this kind is already under review or approved."))
     now = timezone.now()
     clock = sla_clock_start(
-        document, channel=SLAClock.Channel.DOCUMENT, metric=SLAClock.Metric.DOCUMENT_REVIEW, vip=document.vip, at=now
+        document, channel=SLAClock.Channel.DOCUMENT, metric=SLAClock.Metric.DOCUMENT_REVIEW, vip=document.vip, at=now,
+        category="verification", language=case.customer.language,
     )
     document.status = Document.Status.PENDING
     document.submitted_at = now
