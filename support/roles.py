@@ -53,6 +53,8 @@ ROLES: dict[str, list[str]] = {
         "support.change_customerprofile",
         "support.view_auditevent",
         "support.view_sla_dashboard",
+        "complaints.view_complaint",
+        "complaints.change_complaint",
         "support.view_slaevent",
         *[f"support.{action}_team" for action in ("view", "add", "change", "delete")],
         "support.view_outboundemail",

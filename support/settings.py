@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "chat",
     "callbacks",
     "kyc",
+    "complaints",
 ]
 
 MIDDLEWARE = [

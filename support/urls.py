@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from support import api, views
 from callbacks import api as callbacks_api
 from kyc import api as kyc_api
+from complaints import api as complaints_api
 from tickets import api as tickets_api
 from support.forms import DeskPasswordResetForm
 
@@ -56,6 +57,8 @@ api_urls = [
     path("kyc/documents/<str:public_id>/pages/<str:page_id>/", kyc_api.PageDeleteView.as_view(), name="api-kyc-page"),
     path("kyc/documents/<str:public_id>/submit/", kyc_api.DocumentSubmitView.as_view(), name="api-kyc-submit"),
     path("kyc/files/<str:page_id>/", kyc_api.FileView.as_view(), name="api-kyc-file"),
+    path("complaints/", complaints_api.ComplaintListView.as_view(), name="api-complaints"),
+    path("complaints/<str:reference>/", complaints_api.ComplaintDetailView.as_view(), name="api-complaint"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -75,6 +78,7 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("callbacks/", include("callbacks.urls")),
     path("verification/", include("kyc.urls")),
+    path("complaints/", include("complaints.urls")),
     path("api/", include(api_urls)),
     path("admin/", admin.site.urls),
 ]
