@@ -22,7 +22,10 @@ OFFSET pages, searches) and /api/tickets/ (first page, filters, a deep cursor). 
 run, and the database share of our time is summed with an execute wrapper.
 Baseline ("raw"): hand-written SQL through connection.cursor() returning the same rows (same
 WHERE, ORDER BY, LIMIT/OFFSET; the page's columns plus the assignee's name), timed the same way;
-the run checks both return the same references in the same order.
+the run checks both return the same references in the same order. A second baseline for the
+admin, "bare admin": Django's own changelist of the same rows with nothing added (one column, no
+filters, search or actions; same order, page size and paginator), on an admin site the benchmark
+mounts for itself: the floor of rendering a changelist page at all.
 Then EXPLAIN (ANALYZE, BUFFERS) of every ticket query of a case that took 2 ms or more.
 `--proposed-indexes` measures again with candidate indexes (created for the run, dropped after).
 """
@@ -46,6 +49,7 @@ AGENTS = 50
 CUSTOMERS = 20_000
 ADMIN = "/admin/tickets/ticket/"
 API = "/api/tickets/"
+BARE = "/bench-bare-admin/tickets/ticket/"
 EXPLAIN_FROM_S = 0.002
 NOW = object()  # stands for the instant of the measured request in a raw query's parameters
 
@@ -348,10 +352,16 @@ ADMIN_ORDER = "t.sla_due_at ASC NULLS LAST, t.id DESC"
 API_COLUMNS = "t.reference, t.id, t.subject, t.category, t.priority, t.status, t.channel, t.created_at, t.updated_at, t.sla_due_at"
 
 
+def per_page() -> int:
+    from tickets.admin import TicketAdmin
+
+    return TicketAdmin.list_per_page
+
+
 def admin_raw(where: str, offset: int = 0) -> str:
     return (
         f"SELECT {ADMIN_COLUMNS} FROM tickets_ticket t LEFT JOIN support_user a ON a.id = t.assignee_id"
-        f" WHERE {where} ORDER BY {ADMIN_ORDER} LIMIT 50 OFFSET {offset}"
+        f" WHERE {where} ORDER BY {ADMIN_ORDER} LIMIT {per_page()} OFFSET {offset}"
     )
 
 
@@ -391,6 +401,7 @@ def cases(size: int, supervisor_id: int):
     due_1h = "t.sla_due_at >= %(now)s AND t.sla_due_at < %(now)s + INTERVAL '1 hour'"
     deep_cursor = f"{API}?cursor={quote(cursor_for(deep_id))}"
     return [
+        ("bare admin first page (floor)", BARE, admin_raw("true"), {}),
         ("admin first page", ADMIN, admin_raw("true"), {}),
         (
             "admin status=open&priority=high",
@@ -401,7 +412,7 @@ def cases(size: int, supervisor_id: int):
         ("admin SLA overdue", f"{ADMIN}?sla=breached", admin_raw("t.sla_due_at < %(now)s"), {"now": NOW}),
         ("admin SLA due within 1 h", f"{ADMIN}?sla=due_1h", admin_raw(due_1h), {"now": NOW}),
         ("admin assignee=me", f"{ADMIN}?assignee=me", admin_raw("t.assignee_id = %(me)s"), {"me": supervisor_id}),
-        (f"admin deep p={deep_fixed}", f"{ADMIN}?p={deep_fixed}", admin_raw("true", (deep_fixed - 1) * 50), {}),
+        (f"admin deep p={deep_fixed}", f"{ADMIN}?p={deep_fixed}", admin_raw("true", (deep_fixed - 1) * per_page()), {}),
         search("reference", reference),
         search("account no.", account),
         search("e-mail", email),
@@ -573,6 +584,8 @@ def main() -> None:
     django.setup()
     from django.test import Client
 
+    mount_bare_admin()
+
     everything = {}
     for size in sizes:
         use_schema(size)
@@ -610,6 +623,37 @@ def main() -> None:
             for r in per:
                 line += f"{r['ours']:>11.1f}{r['db']:>8.1f}{r['raw']:>9.2f}{r['ours'] / r['raw']:>7.1f}"
             print(line + f"{per[-1]['ours'] / per[0]['ours']:>8.1f}")
+
+
+def mount_bare_admin() -> None:
+    """/bench-bare-admin/: Django's changelist of tickets with nothing added (the floor baseline)."""
+    import types
+
+    from django.conf import settings
+    from django.contrib import admin
+    from django.db.models import F
+    from django.urls import clear_url_caches, include, path
+
+    from support.paginator import EstimatedCountPaginator
+    from tickets.models import Ticket
+
+    class BareTicketAdmin(admin.ModelAdmin):
+        list_display = ["reference"]
+        list_per_page = per_page()
+        show_full_result_count = False
+        show_facets = admin.ShowFacets.NEVER
+        paginator = EstimatedCountPaginator
+        actions = None
+
+        def get_ordering(self, request):
+            return [F("sla_due_at").asc(nulls_last=True), "-id"]
+
+    site = admin.AdminSite(name="bench_bare_admin")
+    site.register(Ticket, BareTicketAdmin)
+    urls = types.ModuleType("bench_queue_urls")
+    urls.urlpatterns = [path("bench-bare-admin/", site.urls), path("", include(settings.ROOT_URLCONF))]
+    settings.ROOT_URLCONF = urls
+    clear_url_caches()
 
 
 def _short(size: int) -> str:

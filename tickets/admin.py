@@ -5,12 +5,16 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import F, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from support.models import User
@@ -69,12 +73,26 @@ class AssigneeFilter(admin_filters.AssigneeFilter):
         return _agents()
 
 
+class PlainSelect(forms.Select):
+    """A <select> written out in Python: Django renders each option through a template, which for
+    the 50 agents of the action form cost more than the whole result table (docs/performance.md)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "", '<option value="{}"{}>{}</option>',
+            ((key, " selected" if str(key) in chosen else "", label) for key, label in self.choices),
+        )
+        return format_html("<select{}>{}</select>", flatatt(self.build_attrs(self.attrs, {**(attrs or {}), "name": name})), options)
+
+
 class QueueActionForm(admin.helpers.ActionForm):
-    agent = AgentChoiceField(required=False, label=_("agent"))
+    agent = AgentChoiceField(required=False, label=_("agent"), widget=PlainSelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agent"].choices = [("", "---------")] + [(str(u.pk), str(u)) for u in _agents()]
+        self.fields["action"].widget = PlainSelect(choices=self.fields["action"].choices)
 
 
 class ReplyForm(forms.Form):
@@ -94,16 +112,31 @@ def _bulk(request, queryset, fn, done: str, **kwargs):
     messages.success(request, f"{done}: {changed}")
 
 
+class QueueChangeList(ChangeList):
+    def url_for_result(self, result):
+        # One reverse() per page instead of one per row (the same URL with the row's key).
+        template = getattr(self, "_change_url_template", None)
+        if template is None:
+            template = self._change_url_template = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                args=("0",),
+                current_app=self.model_admin.admin_site.name,
+            ).rsplit("/0/", 1)
+        return f"{template[0]}/{quote(getattr(result, self.pk_attname))}/{template[1]}"
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ["reference", "subject", "customer_account", "status", "priority", "category", "channel", "assignee", "language", "vip", "sla_due"]
+    # A lean queue row (category, channel, language and VIP are filters, and on the ticket page):
+    # rendering cells is most of the page's cost (docs/performance.md).
+    list_display = ["reference", "subject", "customer_account", "status", "priority", "assignee", "sla_due"]
     list_filter = ["status", "category", "priority", "channel", AssigneeFilter, "language", "vip", SLAStateFilter]
     search_fields = ["=reference", "subject", "=account_number", "=requester_email", "=transaction_id"]
     list_select_related = ["assignee"]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts are a COUNT per filter value over the table
     paginator = EstimatedCountPaginator
-    list_per_page = 50
+    list_per_page = 25
     action_form = QueueActionForm
     actions = ["assign_to_me", "assign_to_agent", "mark_open", "mark_waiting", "mark_resolved", "mark_closed", "priority_high", "priority_urgent", "merge"]
     readonly_fields = ["reference", "customer", "requester_email", "unverified_sender", "channel", "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at", "sla_due_at", "merged_into", "locked_by", "locked_at", "rating", "rating_comment", "status", "priority", "assignee"]
@@ -118,6 +151,18 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_ordering(self, request):
         return [F("sla_due_at").asc(nulls_last=True), "-id"]  # ticket_due_order_idx
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
+
+    def action_checkbox(self, obj):
+        # The markup Django's CheckboxInput renders, without a template render per row.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     def changelist_view(self, request, extra_context=None):
         token = _request.set(request)

@@ -105,6 +105,8 @@ class Ticket(models.Model):
             # page and the SLA filters read this index instead of sorting the table.
             models.Index(fields=["sla_due_at", "-id"], name="ticket_due_order_idx"),
             models.Index(fields=["status", "sla_due_at"], name="ticket_status_due_idx"),
+            # The queue filtered by status and priority (the capped count and the page in due order).
+            models.Index(fields=["status", "priority", "sla_due_at", "-id"], name="ticket_status_prio_due_idx"),
             models.Index(fields=["assignee", "sla_due_at", "-id"], name="ticket_assignee_due_idx"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             # Queue search by shape of the term (TicketAdmin.get_search_results).

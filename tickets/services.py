@@ -371,8 +371,9 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None) -> None:
         if old in (Status.RESOLVED, Status.CLOSED):
             ticket.resolved_at = ticket.closed_at = None
             _start_clocks(ticket, first_response=False, at=now)
+        elif old == Status.NEW:
+            clocks_changed = False  # only waiting on the customer pauses clocks: nothing to resume
         else:
-            # NEW -> OPEN (a customer's second message) usually has nothing paused to resume.
             clocks_changed = bool(sla_clock_resume(ticket, at=now))
     elif status == Status.RESOLVED:
         ticket.resolved_at = now

@@ -136,3 +136,22 @@ def test_reply_and_note_from_the_ticket_page(client, agent, customer):
 def test_customer_cannot_reach_the_queue(client, customer):
     client.force_login(customer)
     assert client.get("/admin/tickets/ticket/").status_code == 302
+
+
+def test_queue_page_offers_a_checkbox_per_row_and_the_agents_to_assign_to(client, agent, customer):
+    from tests.factories import AgentFactory
+
+    colleague = AgentFactory().user
+    ticket = make_ticket(customer)
+    client.force_login(agent)
+    page = client.get("/admin/tickets/ticket/").content.decode()
+    assert (
+        f'<input type="checkbox" name="_selected_action" value="{ticket.pk}" class="action-select" '
+        f'aria-label="Select this object for an action - {ticket}">'
+    ) in page
+    assert f'href="/admin/tickets/ticket/{ticket.pk}/change/' in page
+    assert f'<option value="{colleague.pk}">{colleague}</option>' in page
+    assert '<option value="assign_to_agent">' in page
+    client.post("/admin/tickets/ticket/", {"action": "assign_to_agent", "agent": str(colleague.pk), "_selected_action": [ticket.pk]})
+    ticket.refresh_from_db()
+    assert ticket.assignee == colleague
