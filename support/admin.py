@@ -12,7 +12,9 @@ from support.models import (
     Notification,
     OutboundEmail,
     SLAClock,
+    SLAEvent,
     SLAPolicy,
+    Team,
     User,
     WeeklyHours,
 )
@@ -94,16 +96,35 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(admin.ModelAdmin):
-    list_display = ["channel", "metric", "priority", "vip", "target", "warning_percent", "calendar"]
-    list_filter = ["channel", "metric", "vip"]
+    list_display = ["channel", "metric", "priority", "vip", "target", "warning_percent", "breach_action", "breach_raise_priority", "calendar"]
+    list_filter = ["channel", "metric", "vip", "breach_action"]
     list_select_related = ["calendar"]
 
 
 @admin.register(SLAClock)
 class SLAClockAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "channel", "metric", "state", "vip", "started_at", "due_at", "met_at", "breached_at"]
+    list_display = ["__str__", "channel", "metric", "state", "vip", "started_at", "due_at", "met_at", "breached_at", "escalated_at", "assignee"]
     list_filter = ["channel", "metric", "state", "vip"]
+    list_select_related = ["assignee"]
     date_hierarchy = "due_at"
+    show_full_result_count = False
+
+
+@admin.register(SLAEvent)
+class SLAEventAdmin(ReadOnlyAdmin):
+    """What the enforcement scan did, once per clock and kind, and how late it noticed."""
+
+    list_display = ["created_at", "kind", "clock", "lag"]
+    list_filter = ["kind"]
+    list_select_related = ["clock"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    filter_horizontal = ["members"]
 
 
 @admin.register(AuditEvent)

@@ -2,10 +2,11 @@
 
 One statement claims a batch: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) AND
 <not yet done> RETURNING …`. The claim, the event rows (unique per clock and kind), the channel's
-escalation writes, the notifications, the e-mail outbox rows and the audit rows commit together,
+escalation writes, the notifications and the e-mail outbox rows commit together,
 so a worker killed mid-run leaves nothing half-done: the next scan claims the same clocks again.
 Two scanners skip each other's locked rows; a redelivered task finds nothing left to claim.
-Pushes and mail go out after commit; each recipient separately.
+Pushes and mail go out after commit; each recipient separately. The event rows are the audit
+record of what the scan did (the channel's own writes, e.g. a raised priority, add audit rows).
 """
 import dataclasses
 import datetime as dt
@@ -18,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from support.models import AuditEvent, Notification, OutboundEmail, SLAClock, SLAEvent, SLAPolicy, User
+from support.models import Notification, OutboundEmail, SLAClock, SLAEvent, SLAPolicy, User
 
 logger = logging.getLogger(__name__)
 
@@ -134,48 +135,57 @@ def _message(kind: str, clock: DueClock, info: CaseInfo) -> str:
     return _("%(case)s: %(metric)s breached (was due at %(when)s).") % {"case": info.label, "metric": metric, "when": when}
 
 
+NOTIFY_EACH = 10  # up to this many cases a person hears of each one; beyond it, one summary
+EMAIL_LINES = 50
+
+
 def _act(kind: str, clocks: list[DueClock], now: dt.datetime, supervisors: list[User]) -> None:
-    """Everything that follows a claim, in the claim's transaction, as a handful of set-based writes."""
+    """Everything that follows a claim, in the claim's transaction, as a handful of set-based writes.
+
+    The event rows are the record (one per clock and kind). Each person gets one notification per
+    case, or one summary when a batch brings them more than NOTIFY_EACH; a breach also sends each
+    person one e-mail listing their cases (a digest: no one gets a thousand mails, and no one sees
+    another person's address).
+    """
     SLAEvent.objects.bulk_create(SLAEvent(clock_id=c.id, kind=kind, created_at=now, lag=now - c.due) for c in clocks)
     infos = sla_case_infos(clocks, kind=kind, now=now)
-    notifications: list[Notification] = []
-    emails: list[OutboundEmail] = []
-    audit: list[AuditEvent] = []
     emails_by_id = {u.pk: u.email for u in supervisors}
     wanted = {infos[c.id].assignee_id for c in clocks} | {p for c in clocks for p in infos[c.id].pool}
     emails_by_id.update(User.objects.filter(pk__in=wanted - {None} - set(emails_by_id), is_active=True).values_list("pk", "email"))
+    supervisor_ids = {u.pk for u in supervisors}
+    per_person: dict[int, list[tuple[str, str]]] = {}
     for clock in clocks:
         info = infos[clock.id]
         holders = [info.assignee_id] if info.assignee_id is not None else list(info.pool)
         recipients = [user_id for user_id in holders if user_id in emails_by_id]
         if kind == SLAEvent.Kind.BREACH:
-            recipients += [u.pk for u in supervisors if u.pk not in recipients]
-        message = _message(kind, clock, info)
+            recipients += [user_id for user_id in supervisor_ids if user_id not in recipients]
+        message = _message(kind, clock, info)[:500]
         for user_id in recipients:
-            notifications.append(Notification(recipient_id=user_id, kind=f"sla.{kind}", message=message[:500], url=info.url))
-            if kind == SLAEvent.Kind.BREACH:
-                # One message per recipient: no one sees another person's address.
-                emails.append(
-                    OutboundEmail(
-                        to=[emails_by_id[user_id]],
-                        subject=message[:255],
-                        body_text=f"{message}\n\n{settings.DESK_BASE_URL}{info.url}\n" if info.url else f"{message}\n",
-                    )
-                )
-        audit.append(
-            AuditEvent(
-                actor=None,
-                actor_repr="system",
-                verb=f"sla.{kind}",
-                content_type_id=clock.content_type_id,
-                object_id=clock.object_id,
-                object_repr=info.label[:255],
-                data={"clock": clock.id, "metric": clock.metric, "due": clock.due.isoformat(), "action": clock.action if kind == "breach" else ""},
+            per_person.setdefault(user_id, []).append((message, info.url))
+    notifications: list[Notification] = []
+    emails: list[OutboundEmail] = []
+    for user_id, items in per_person.items():
+        if len(items) <= NOTIFY_EACH:
+            notifications += [Notification(recipient_id=user_id, kind=f"sla.{kind}", message=m, url=u) for m, u in items]
+        else:
+            summary = (
+                _("%(n)d cases breached their promise.") if kind == SLAEvent.Kind.BREACH else _("%(n)d cases are close to their due time.")
+            ) % {"n": len(items)}
+            url = "/supervisor/escalations/" if user_id in supervisor_ids and kind == SLAEvent.Kind.BREACH else (
+                "/supervisor/" if user_id in supervisor_ids else ""
             )
-        )
+            notifications.append(Notification(recipient_id=user_id, kind=f"sla.{kind}", message=summary, url=url))
+        if kind == SLAEvent.Kind.BREACH:
+            lines = [f"- {m}" + (f"\n  {settings.DESK_BASE_URL}{u}" if u else "") for m, u in items[:EMAIL_LINES]]
+            if len(items) > EMAIL_LINES:
+                lines.append(_("… and %(n)d more.") % {"n": len(items) - EMAIL_LINES})
+            if user_id in supervisor_ids:
+                lines.append(_("Escalation queue: %(url)s") % {"url": f"{settings.DESK_BASE_URL}/supervisor/escalations/"})
+            subject = items[0][0] if len(items) == 1 else _("%(n)d SLA breaches") % {"n": len(items)}
+            emails.append(OutboundEmail(to=[emails_by_id[user_id]], subject=subject[:255], body_text="\n".join(lines) + "\n"))
     Notification.objects.bulk_create(notifications)
     OutboundEmail.objects.bulk_create(emails)
-    AuditEvent.objects.bulk_create(audit)
     payloads = [(n.recipient_id, n) for n in notifications]
     email_ids = [e.pk for e in emails]
     transaction.on_commit(lambda: _after_commit(payloads, email_ids))

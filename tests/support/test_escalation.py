@@ -77,7 +77,7 @@ def test_warning_then_breach_each_exactly_once(case, people):
     mails = list(OutboundEmail.objects.all())
     assert sorted(m.to[0] for m in mails) == sorted([agent.email, supervisor.email, people["other_supervisor"].email])
     assert all(len(m.to) == 1 for m in mails)  # one message each: no one sees another's address
-    assert AuditEvent.objects.filter(verb="sla.breach", object_id=str(case.pk)).count() == 1
+    assert SLAEvent.objects.filter(kind="breach", clock__object_id=str(case.pk)).count() == 1
     assert events(clock).count() == 2
 
 
@@ -197,6 +197,19 @@ def test_one_failing_recipient_does_not_stop_the_others(case, people, monkeypatc
         sla_scan(now=sh(2026, 11, 26, 0, 0))
     assert sorted(pushed) == sorted(notifications.user_group(u.pk) for u in (people["agent"], people["other_supervisor"]))
     assert OutboundEmail.objects.filter(status="sent").count() == 3  # sent eagerly in tests, one each
+
+
+def test_many_cases_at_once_become_one_summary_and_one_digest_each(people):
+    cases = [CustomerFactory() for _ in range(12)]
+    for case in cases:
+        start(case, at=sh(2026, 11, 24, 9, 0), assignee=people["agent"])
+    assert sla_scan(now=sh(2026, 11, 26, 0, 0)).breaches == 12
+    for user in people.values():
+        notes = list(Notification.objects.filter(recipient=user, kind="sla.breach"))
+        assert len(notes) == 1 and notes[0].message.startswith("12 cases")
+        mails = list(OutboundEmail.objects.filter(to=[user.email]))
+        assert len(mails) == 1 and mails[0].subject == "12 SLA breaches" and mails[0].body_text.count("\n- ") == 11
+    assert SLAEvent.objects.filter(kind="breach").count() == 12
 
 
 def test_scan_with_nothing_due_is_one_statement_per_kind(case, django_assert_num_queries):
