@@ -1,16 +1,22 @@
 """Chat websockets (protocol: docs/chat-protocol.md). A consumer parses and authorises each frame,
 calls a service and replies; the database is the truth, the channel layer only a fast path."""
+import asyncio
+import functools
 import json
 import time
 import uuid
+from types import SimpleNamespace
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import Http404
 
-from chat import events, selectors, services
-from chat.models import AgentPresence, Conversation
+from chat import events, fastpath, selectors, services
+from chat.models import AgentPresence, ChatMessage, Conversation
 from chat.permissions import (
     can_accept_conversation,
     can_view_conversation,
@@ -67,6 +73,15 @@ def _body(frame: dict) -> str:
     return body
 
 
+def _collecting(fn, args):
+    """On the DB thread: run `fn`, keeping the events its commits send (they are published from the loop)."""
+    with events.collect() as collected:
+        try:
+            return fn(*args), None, collected
+        except Exception as exc:
+            return None, exc, collected
+
+
 def _seq(frame: dict, key: str) -> int:
     value = frame.get(key, 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -88,12 +103,74 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
         self.user: User = user
         self.session_key = getattr(self.scope.get("session"), "session_key", None)
         self.bucket = TokenBucket(*settings.CHAT_RATE)
+        fastpath.warm()
         self.groups_joined: set[str] = set()
         if not await self.authorise():
             return
         await self.join(user_group(user.pk))
         await self.accept()
         await self.send_json(await self.hello())
+
+    async def __call__(self, scope, receive, send):
+        """AsyncConsumer.__call__ with a leaner loop than await_many_dispatch (asyncio.wait and a new task
+        for every frame and event): one reader per source, handlers still one at a time, in arrival order."""
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        if self.channel_layer is None:
+            return await super().__call__(scope, receive, send)
+        self.scope = scope
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        self.base_send = send
+        turn = asyncio.Lock()
+
+        async def pump(source):
+            while True:
+                message = await source()
+                async with turn:
+                    await self.dispatch(message)
+
+        readers = [asyncio.ensure_future(pump(receive)), asyncio.ensure_future(pump(self.channel_receive))]
+        try:
+            done, _ = await asyncio.wait(readers, return_when=asyncio.FIRST_COMPLETED)
+            for reader in done:
+                reader.result()
+        except StopConsumer:
+            pass
+        finally:
+            for reader in readers:
+                reader.cancel()
+            for reader in readers:
+                try:
+                    await reader
+                except (asyncio.CancelledError, StopConsumer):
+                    pass
+
+    async def dispatch(self, message):
+        # AsyncConsumer.dispatch first runs close_old_connections on the shared DB thread for every
+        # frame and every channel-layer event. Every database call here goes through
+        # database_sync_to_async, which does that itself on its way in and out, so the hop is skipped.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def db(self, fn, *args):
+        """Run `fn` on the DB thread, then publish the events its commits produced, from here."""
+        result, exc, collected = await database_sync_to_async(_collecting)(fn, args)
+        await events.apublish(collected)
+        if exc is not None:
+            raise exc
+        return result
+
+    async def publish_message(self, saved: fastpath.Saved, *, public_id: str, kind: str, body: str, client_id) -> None:
+        """Fan out a message saved by the fast path (the service's _broadcast does it for the others)."""
+        # What message_frame reads of a message and a conversation; cheaper than model instances.
+        message = SimpleNamespace(
+            pk=saved.id, seq=saved.seq, client_id=client_id, kind=kind, author=self.user, body=body, created_at=saved.created_at
+        )
+        conversation = SimpleNamespace(pk=saved.conversation_id, public_id=public_id)
+        event = services.message_event(conversation, message)
+        await events.apublish([(events.conversation_group(saved.conversation_id), event)])
 
     async def join(self, group: str):
         await self.channel_layer.group_add(group, self.channel_name)
@@ -161,10 +238,12 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
             return
         if event.get("customer_only") and self.is_staff:
             return
-        frame = event["frame"]
-        if "staff" in frame and "customer" in frame:
-            frame = frame["staff" if self.is_staff else "customer"]
-        await self.send_json(frame)
+        text = event.get("text")
+        if text is None:  # from a process of the previous release, during a deploy
+            text = events.frame_event(event["frame"])["text"]
+        if isinstance(text, dict):
+            text = text["staff" if self.is_staff else "customer"]
+        await self.send(text_data=text)  # encoded once by the sender, the same text for every socket
 
     async def session_end(self, event):
         if event.get("session_key") in (None, self.session_key):
@@ -223,8 +302,19 @@ class CustomerChatConsumer(BaseChatConsumer):
 
     async def frame_message(self, frame):
         client_id, body = _client_id(frame), _body(frame)
-        message, created = await database_sync_to_async(self._post)(client_id, body)
-        await self.send_json({"type": "ack", "client_id": str(client_id), "seq": message.seq, "duplicate": not created})
+        public_id = self.conversation.public_id
+        async with fastpath.conversation_lock(public_id):
+            saved = await fastpath.message_post(
+                conversation=self.conversation.pk, author_id=self.user.pk, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=client_id
+            )
+            if saved is None:
+                message, created = await self.db(self._post, client_id, body)
+                seq, duplicate = message.seq, not created
+            else:
+                seq, duplicate = saved.seq, saved.duplicate
+                if not duplicate:
+                    await self.publish_message(saved, public_id=public_id, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=client_id)
+        await self.send_json({"type": "ack", "client_id": str(client_id), "seq": seq, "duplicate": duplicate})
 
     def _post(self, client_id, body):
         # Ownership was checked on connect and cannot change; the service refuses a chat that has ended.
@@ -234,7 +324,7 @@ class CustomerChatConsumer(BaseChatConsumer):
         typing = bool(frame.get("typing", True))
         await self.channel_layer.group_send(
             events.conversation_group(self.conversation.pk),
-            {"type": "chat.frame", "staff_only": True, "frame": {"type": "typing", "conversation": self.conversation.public_id, "who": "customer", "typing": typing}},
+            events.frame_event({"type": "typing", "conversation": self.conversation.public_id, "who": "customer", "typing": typing}, staff_only=True),
         )
 
     async def frame_read(self, frame):
@@ -244,7 +334,7 @@ class CustomerChatConsumer(BaseChatConsumer):
             # A fresh row: the mark is capped at last_seq, which has grown since this socket connected.
             services.conversation_mark_read(Conversation.objects.get(pk=self.conversation.pk), reader=self.user, seq=seq)
 
-        await database_sync_to_async(mark)()
+        await self.db(mark)
 
     async def frame_resume(self, frame):
         after = _seq(frame, "after")
@@ -258,7 +348,7 @@ class CustomerChatConsumer(BaseChatConsumer):
         return frames, len(messages) > limit
 
     async def frame_close(self, frame):
-        await database_sync_to_async(services.conversation_close)(self.conversation, actor=self.user)
+        await self.db(lambda: services.conversation_close(self.conversation, actor=self.user))
 
 
 class AgentChatConsumer(BaseChatConsumer):
@@ -286,6 +376,7 @@ class AgentChatConsumer(BaseChatConsumer):
         if not await database_sync_to_async(is_chat_agent)(self.user):
             await self.close(code=CLOSE_FORBIDDEN)
             return False
+        self.takes_chats = True  # the role, as of the last check (every ROLE_RECHECK_SECONDS)
         self.checked_at = time.monotonic()
         self.supervisor = await database_sync_to_async(is_chat_supervisor)(self.user)
         self.languages = await database_sync_to_async(self._languages)()
@@ -309,6 +400,7 @@ class AgentChatConsumer(BaseChatConsumer):
             return True
         self.checked_at = time.monotonic()
         allowed = await database_sync_to_async(self._recheck)()
+        self.takes_chats = allowed
         if not allowed:
             await self.send_error("forbidden", "you no longer take chats")
             await self.close(code=CLOSE_FORBIDDEN)
@@ -380,10 +472,21 @@ class AgentChatConsumer(BaseChatConsumer):
     async def frame_message(self, frame):
         client_id, body = _client_id(frame), _body(frame)
         internal = bool(frame.get("internal", False))
-        public_id, message, created = await database_sync_to_async(self._post)(frame, client_id, body, internal)
-        await self.send_json(
-            {"type": "ack", "conversation": public_id, "client_id": str(client_id), "seq": message.seq, "duplicate": not created}
-        )
+        kind = ChatMessage.Kind.NOTE if internal else ChatMessage.Kind.AGENT
+        public_id = frame.get("conversation")
+        async with fastpath.conversation_lock(public_id if isinstance(public_id, str) else ""):
+            saved = None
+            if isinstance(public_id, str) and self.takes_chats:
+                # The statement itself checks that the chat is live and assigned to this agent.
+                saved = await fastpath.message_post(conversation=public_id, author_id=self.user.pk, kind=kind, body=body, client_id=client_id)
+            if saved is None:
+                public_id, message, created = await self.db(self._post, frame, client_id, body, internal)
+                seq, duplicate = message.seq, not created
+            else:
+                seq, duplicate = saved.seq, saved.duplicate
+                if not duplicate:
+                    await self.publish_message(saved, public_id=public_id, kind=kind, body=body, client_id=client_id)
+        await self.send_json({"type": "ack", "conversation": public_id, "client_id": str(client_id), "seq": seq, "duplicate": duplicate})
 
     def _post(self, frame, client_id, body, internal):
         conversation = self._viewable(frame)
@@ -398,7 +501,7 @@ class AgentChatConsumer(BaseChatConsumer):
         conversation = await database_sync_to_async(self._writable)(frame)
         await self.channel_layer.group_send(
             events.conversation_group(conversation.pk),
-            {"type": "chat.frame", "staff_only": False, "frame": {"type": "typing", "conversation": conversation.public_id, "who": "agent", "typing": bool(frame.get("typing", True))}},
+            events.frame_event({"type": "typing", "conversation": conversation.public_id, "who": "agent", "typing": bool(frame.get("typing", True))}),
         )
 
     def _writable(self, frame) -> Conversation:
@@ -417,7 +520,7 @@ class AgentChatConsumer(BaseChatConsumer):
                 raise services.ChatError("Accept or take over the chat first.", code="forbidden")
             services.conversation_mark_read(conversation, reader=self.user, seq=seq)
 
-        await database_sync_to_async(mark)()
+        await self.db(mark)
 
     async def frame_resume(self, frame):
         after = _seq(frame, "after")
@@ -440,7 +543,7 @@ class AgentChatConsumer(BaseChatConsumer):
             conversation = services.conversation_accept(conversation, agent=self.user)
             return conversation
 
-        conversation = await database_sync_to_async(accept)()
+        conversation = await self.db(accept)
         await self.join(events.conversation_group(conversation.pk))
         context = await database_sync_to_async(selectors.customer_context)(conversation)
         await self.send_json({"type": "accepted", "conversation": conversation.public_id, "last_seq": conversation.last_seq, "customer": context})
@@ -452,7 +555,7 @@ class AgentChatConsumer(BaseChatConsumer):
                 raise Http404
             services.conversation_decline(conversation, agent=self.user)
 
-        await database_sync_to_async(decline)()
+        await self.db(decline)
 
     async def frame_transfer(self, frame):
         def transfer():
@@ -476,7 +579,7 @@ class AgentChatConsumer(BaseChatConsumer):
                 raise FrameError("invalid", "transfer needs to_agent or to_language")
             return services.conversation_transfer(conversation, actor=self.user, to_agent=to_agent, to_language=to_language)
 
-        conversation = await database_sync_to_async(transfer)()
+        conversation = await self.db(transfer)
         if conversation.assignee_id != self.user.pk:
             await self.leave(events.conversation_group(conversation.pk))
         else:
@@ -488,7 +591,7 @@ class AgentChatConsumer(BaseChatConsumer):
             conversation = self._writable(frame)
             return services.conversation_convert(conversation, actor=self.user)
 
-        ticket = await database_sync_to_async(convert)()
+        ticket = await self.db(convert)
         await self.send_json({"type": "converted", "conversation": frame["conversation"], "ticket": ticket.reference, "url": f"/admin/tickets/ticket/{ticket.pk}/change/"})
 
     async def frame_close(self, frame):
@@ -498,7 +601,7 @@ class AgentChatConsumer(BaseChatConsumer):
                 raise services.ChatError("Only the chat's agent or a supervisor closes it.", code="forbidden")
             services.conversation_close(conversation, actor=self.user)
 
-        await database_sync_to_async(close)()
+        await self.db(close)
 
     async def frame_watch(self, frame):
         """Follow a chat's frames: the agent's own or offered ones; supervisors any live chat."""
@@ -524,7 +627,7 @@ class AgentChatConsumer(BaseChatConsumer):
         status = frame.get("status")
         if status not in AgentPresence.Status.values:
             raise FrameError("invalid", "status must be available or away")
-        await database_sync_to_async(services.agent_presence_set)(self.user, status=status)
+        await self.db(lambda: services.agent_presence_set(self.user, status=status))
         await self.send_json({"type": "availability", "status": status})
 
     async def frame_live(self, frame):

@@ -2,8 +2,15 @@
 
 Channel-layer delivery is at-most-once: the database is the truth and clients fill gaps by
 sequence number (docs/chat-protocol.md), so a failed send is logged, never retried here.
+
+Frames are JSON-encoded once, here, and every socket sends the same text (`chat.frame` events
+carry `text`). Inside a consumer's database call, `collect()` keeps the events instead of sending
+them from the DB thread; the consumer publishes them from the event loop once the call returned.
 """
+import json
 import logging
+import threading
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -13,6 +20,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 AGENTS_GROUP = "chat.agents"  # every agent console: queue changes
+_collecting = threading.local()
 
 
 def agent_group(user_id: int) -> str:
@@ -24,7 +32,50 @@ def conversation_group(conversation_id: int) -> str:
     return f"chat.c.{conversation_id}"
 
 
+def encode(frame: dict) -> str:
+    return json.dumps(frame, default=str)
+
+
+def frame_event(frame: dict, *, staff_only: bool = False, customer_only: bool = False) -> dict:
+    """A `chat.frame` event; `frame` may be {"staff": ..., "customer": ...} when the two sides see different frames."""
+    if "staff" in frame and "customer" in frame:
+        text = {"staff": encode(frame["staff"]), "customer": encode(frame["customer"])}
+    else:
+        text = encode(frame)
+    event = {"type": "chat.frame", "text": text, "staff_only": staff_only}
+    if customer_only:
+        event["customer_only"] = True
+    return event
+
+
+@contextmanager
+def collect():
+    """Keep the events sent (after commit) inside the block in a list instead of publishing them."""
+    outer = getattr(_collecting, "events", None)
+    _collecting.events = collected = []
+    try:
+        yield collected
+    finally:
+        _collecting.events = outer
+
+
+async def apublish(collected: list[tuple[str, dict]]) -> None:
+    """Publish collected events from the event loop, in order."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group, event in collected:
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            logger.exception("chat event to %s not delivered", group)
+
+
 def _send(group: str, event: dict) -> None:
+    collected = getattr(_collecting, "events", None)
+    if collected is not None:
+        collected.append((group, event))
+        return
     layer = get_channel_layer()
     if layer is None:
         return
@@ -36,12 +87,15 @@ def _send(group: str, event: dict) -> None:
 
 def frame_to_conversation(conversation_id: int, frame: dict, *, staff_only: bool = False) -> None:
     """After commit, send `frame` to every socket watching the conversation (customers skip staff-only frames)."""
-    event = {"type": "chat.frame", "frame": frame, "staff_only": staff_only}
+    event_to_conversation(conversation_id, frame_event(frame, staff_only=staff_only))
+
+
+def event_to_conversation(conversation_id: int, event: dict) -> None:
     transaction.on_commit(lambda: _send(conversation_group(conversation_id), event))
 
 
 def frame_to_user(user_id: int, frame: dict) -> None:
-    event = {"type": "chat.frame", "frame": frame, "staff_only": False}
+    event = frame_event(frame)
     transaction.on_commit(lambda: _send(agent_group(user_id), event))
 
 
@@ -60,6 +114,6 @@ def queue_changed() -> None:
         entries = queue_entries()
         _send(AGENTS_GROUP, {"type": "chat.queue", "entries": entries})
         for conversation_id, position in queue_positions(entries).items():
-            _send(conversation_group(conversation_id), {"type": "chat.frame", "frame": position, "customer_only": True})
+            _send(conversation_group(conversation_id), frame_event(position, customer_only=True))
 
     transaction.on_commit(push)

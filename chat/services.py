@@ -129,13 +129,17 @@ def _store(conversation: Conversation, *, kind: str, body: str, author: User | N
     return message
 
 
-def _broadcast(conversation: Conversation, message: ChatMessage, attachments: list) -> None:
+def message_event(conversation: Conversation, message: ChatMessage, attachments=()) -> dict:
+    """The `chat.frame` event of a saved message: staff see notes and full names, customers neither."""
     frame = message_frame(message, conversation, for_staff=True, attachments=attachments)
     if message.kind == Kind.NOTE:
-        events.frame_to_conversation(conversation.pk, frame, staff_only=True)
-        return
+        return events.frame_event(frame, staff_only=True)
     customer_frame = message_frame(message, conversation, for_staff=False, attachments=attachments)
-    events.frame_to_conversation(conversation.pk, {"staff": frame, "customer": customer_frame}, staff_only=False)
+    return events.frame_event({"staff": frame, "customer": customer_frame})
+
+
+def _broadcast(conversation: Conversation, message: ChatMessage, attachments: list) -> None:
+    events.event_to_conversation(conversation.pk, message_event(conversation, message, attachments))
 
 
 def _system(conversation: Conversation, text, **params) -> ChatMessage:

@@ -109,3 +109,12 @@ def desk(transactional_db, tmp_path, request):
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(autouse=True)
+def close_fast_chat_connections():
+    """The consumers' async connections (chat/fastpath.py) belong to one test's event loop: close them after it."""
+    yield
+    from chat import fastpath
+
+    fastpath.close_all()
