@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 PYTHON = sys.executable
 DAPHNE = str(Path(sys.executable).parent / "daphne")
-PY_SPY = str(Path(sys.executable).parent / "py-spy")
+PY_SPY = str(Path(sys.executable).parent / "py-spy") if (Path(sys.executable).parent / "py-spy").exists() else "py-spy"  # else on PATH
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/desk_bench_chat"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 PREFIX = "deskbench"
@@ -663,8 +663,9 @@ async def run_layers(plan: dict) -> dict:
 
 
 def run_dbpath(plan: dict) -> dict:
-    """The save path alone: CustomerChatConsumer._post (what each `message` frame runs in database_sync_to_async),
-    no websockets, in-memory channel layer; one thread as channels runs it, then 4 threads with a connection each."""
+    """The save path alone, no websockets, in-memory channel layer: the service as the consumers' fallback runs it
+    (CustomerChatConsumer._post in database_sync_to_async), on one thread as channels does, then 4 threads with a
+    connection each; then chat/fastpath.py, the consumers' hot path, in one asyncio process."""
     import threading
 
     os.environ.pop("REDIS_URL", None)
@@ -730,6 +731,42 @@ def run_dbpath(plan: dict) -> dict:
     for thread in threads:
         thread.join()
     out["four_threads"] = {"rate": 4 * (n // 4) / (time.perf_counter() - began), **meter.done()}
+    connections.close_all()
+    out["fast"] = asyncio.run(_fast_alone(plan, tag, 4 * n))
+    return out
+
+
+async def _fast_alone(plan: dict, tag: str, n: int) -> dict:
+    """chat/fastpath.py alone, as the consumers call it: 100 chats in closed loops; batched (customers' messages)
+    and one statement a message (the agents' path, and the batch's fallback)."""
+    from asgiref.sync import sync_to_async
+
+    from chat import fastpath
+    from chat.models import ChatMessage, Conversation
+
+    chats = await sync_to_async(lambda: list(Conversation.objects.filter(status="active").order_by("pk").values_list("pk", "customer_id")[:100]))()
+    out = {}
+    for name, save in (("batched", fastpath.message_post), ("one_statement", None)):
+        fastpath.warm()
+        await asyncio.sleep(1.0)
+        done = 0
+
+        async def loop(pk, customer_id, save=save, name=name):
+            nonlocal done
+            while done < n:
+                done += 1
+                body = message_payload(f"{tag}-{name}", pk, done)
+                if save is None:
+                    saved = await fastpath._save_one(ChatMessage.Kind.CUSTOMER, pk, customer_id, uuid.uuid4(), body)
+                else:
+                    saved = await save(conversation=pk, author_id=customer_id, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=uuid.uuid4())
+                assert saved is not None and not saved.duplicate
+
+        meter = CpuMeter(None)
+        began = time.perf_counter()
+        await asyncio.gather(*(loop(pk, customer_id) for pk, customer_id in chats))
+        out[name] = {"rate": done / (time.perf_counter() - began), **meter.done()}
+        fastpath.close_all()
     return out
 
 
@@ -968,6 +1005,7 @@ GENERIC_FRAMES = ("threading.py", "concurrent/futures", "asyncio/", "asgiref/", 
 
 
 PLUMBING = (("the DB thread (every database_sync_to_async call)", "Thread._bootstrap"),
+            ("the fast path (chat/fastpath.py)", "chat/fastpath.py"),
             ("  saving a message (conversation_message_post)", "conversation_message_post"),
             ("  waiting for PostgreSQL (psycopg Connection.wait)", "Connection.wait"),
             ("  connection health check (SELECT 1 per call)", "close_if_health_check_failed"),
@@ -1064,7 +1102,8 @@ def main() -> None:
                 "dbpath_messages": 400 if args.quick else 1200, "tag": "run-" + uuid.uuid4().hex[:6]}
 
         dbpath = run_role("dbpath", base, tmp, cpu=SERVER_CPU)
-        print(f"save path alone: {dbpath['one_thread']['rate']:,.0f}/s on one thread, {dbpath['statements']} statements a message", flush=True)
+        print(f"save path alone: {dbpath['one_thread']['rate']:,.0f}/s on one thread, {dbpath['statements']} statements a message;"
+              f" fast path batched {dbpath['fast']['batched']['rate']:,.0f}/s", flush=True)
         layers = run_role("layers", base, tmp, cpu=SERVER_CPU)
         print("layer round trips:", {k: round(v["round_trips_s"]) for k, v in layers.items()}, flush=True)
         raw = raw_fanout(base, tmp)
@@ -1146,12 +1185,18 @@ def report(layers: dict, raw: dict, baselines: dict, runs: dict, args, elapsed: 
     print(f"Save path alone (CustomerChatConsumer._post, no websockets, in-memory layer, persistent connection, core {SERVER_CPU})")
     print(f"  {dbpath['statements']} statements a message {dbpath['statement_kinds']}; an INSERT + COMMIT alone takes"
           f" {dbpath['commit_ms']['p50']:.2f} ms p50, {dbpath['commit_ms']['p99']:.2f} ms p99 (fsync)")
-    print(f"  one thread (as database_sync_to_async runs it): {dbpath['one_thread']['rate']:,.0f}/s, CPU {dbpath['one_thread']['client_cpu'] * 100:.0f}%;"
+    print(f"  the service, one thread (as database_sync_to_async runs it): {dbpath['one_thread']['rate']:,.0f}/s, CPU {dbpath['one_thread']['client_cpu'] * 100:.0f}%;"
           f" four threads, a connection each: {dbpath['four_threads']['rate']:,.0f}/s, CPU {dbpath['four_threads']['client_cpu'] * 100:.0f}%")
+    fast = dbpath.get("fast")
+    if fast:
+        print(f"  chat/fastpath.py, 100 chats in closed loops, one asyncio process: batched {fast['batched']['rate']:,.0f}/s,"
+              f" CPU {fast['batched']['client_cpu'] * 100:.0f}%; one statement a message on 8 connections"
+              f" {fast['one_statement']['rate']:,.0f}/s, CPU {fast['one_statement']['client_cpu'] * 100:.0f}%")
 
     print()
     print(f"Fan-out customer -> agent, {n} conversations ({2 * n} sockets), closed loop <= 9.5 msg/s a socket")
-    head = f"{'path':<42}{'msgs':>7}{'saved+delivered/s':>18}{'raw ÷':>7}{'lost':>6}{'dup':>5}{'reord':>6}{'p50 ms':>8}{'p99 ms':>8}{'server':>8}{'client':>8}"
+    head = (f"{'path':<42}{'msgs':>7}{'saved+delivered/s':>18}{'raw ÷':>7}{'lost':>6}{'dup':>5}{'reord':>6}{'p50 ms':>8}{'p99 ms':>8}"
+            f"{'server':>8}{'client':>8}{'server CPU ms/msg':>18}")
     print(head)
     print(f"{'raw redis-py pub/sub (no database)':<42}{raw['received']:>7,}{raw['rate']:>18,.0f}{1:>7.1f}{raw['lost']:>6}{raw['dup']:>5}"
           f"{raw['reorder']:>6}{fmt(raw['p50_ms'], '.1f'):>8}{fmt(raw['p99_ms'], '.1f'):>8}{raw['server_cpu'] * 100:>7.0f}%{raw['client_cpu'] * 100:>7.0f}%")
@@ -1159,7 +1204,8 @@ def report(layers: dict, raw: dict, baselines: dict, runs: dict, args, elapsed: 
         f = run["fanout"]
         print(f"{'chat, ' + label(name):<42}{f['delivered']:>7,}{fmt(f['rate']):>18}{fmt(raw['rate'] / f['rate'] if f['rate'] else None, '.1f'):>7}"
               f"{f['lost']:>6}{f['dup']:>5}{f['reorder']:>6}{fmt(f['p50_ms'], '.1f'):>8}{fmt(f['p99_ms'], '.1f'):>8}"
-              f"{f['server_cpu'] * 100:>7.0f}%{f['client_cpu'] * 100:>7.0f}%")
+              f"{f['server_cpu'] * 100:>7.0f}%{f['client_cpu'] * 100:>7.0f}%"
+              f"{fmt(f['server_cpu'] * f['span_s'] * 1000 / f['delivered'] if f['delivered'] and f['span_s'] else None, '.2f'):>18}")
 
     print()
     print(f"Latency customer -> agent at {LATENCY_RATE} msg/s over {n} conversations ({2 * n} sockets open)")
