@@ -60,44 +60,55 @@ class ScanResult:
     breaches: int = 0
 
 
-def _claim(kind: str, now: dt.datetime, batch: int) -> list[DueClock]:
-    """Mark up to `batch` clocks warned or breached in one statement; returns those this call marked."""
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+_RETURNING = "id, {due}, content_type_id, object_id, channel, metric, priority, vip, assignee_id, policy_id"
+
+
+def _claim(kind: str, now: dt.datetime, batch: int) -> tuple[list[DueClock], bool]:
+    """Mark up to `batch` clocks warned or breached in one statement; returns those this call marked,
+    and whether their event rows were written by the same statement (PostgreSQL) or are still to write."""
+    postgres = connection.vendor == "postgresql"
     if kind == SLAEvent.Kind.BREACH:
         due, condition = "due_at", "state = 'running' AND breached_at IS NULL AND due_at <= %s"
+        # A clock without a policy (a call-back's slot end) escalates: the default action.
         assignments = (
             "breached_at = %s, warned_at = COALESCE(warned_at, %s), escalated_at = CASE WHEN COALESCE("
             "(SELECT p.breach_action FROM support_slapolicy p WHERE p.id = support_slaclock.policy_id), 'escalate')"
             " IN ('escalate', 'reassign') THEN %s ELSE escalated_at END"
         )
-        params = [now, now, now]
+        params: list = [now, now, now]
     else:
         # A clock past its due time is breached, not warned (the breach sets warned_at too).
         due, condition = "warn_at", "state = 'running' AND warned_at IS NULL AND breached_at IS NULL AND warn_at <= %s"
         assignments, params = "warned_at = %s", [now]
-    pick = f"SELECT id FROM support_slaclock WHERE {condition} ORDER BY {due} LIMIT %s{lock}"
-    # On PostgreSQL `= ANY(ARRAY(…))` runs the locking pick once (an InitPlan); `IN (…)` may run a
-    # LIMITed subquery more than once and claim more rows than the batch.
-    where = f"id = ANY(ARRAY({pick}))" if lock else f"id IN ({pick})"
-    sql = f"UPDATE support_slaclock SET {assignments} WHERE {where} AND {condition} RETURNING id"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, now, batch, now])
-        ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    # The claimed rows are locked by this transaction: reading them back is consistent.
-    rows = (
-        SLAClock.objects.filter(pk__in=ids)
-        .values_list(
-            "id", due, "content_type_id", "object_id", "channel", "metric", "priority", "vip", "assignee_id",
-            "policy__breach_action", "policy__breach_raise_priority",
+    pick = f"SELECT id FROM support_slaclock WHERE {condition} ORDER BY {due} LIMIT %s"
+    returning = _RETURNING.format(due=due)
+    if postgres:
+        # `= ANY(ARRAY(…))` runs the locking pick once (an InitPlan; `IN (…)` may run a LIMITed
+        # subquery more than once). The event rows are written by the same statement.
+        sql = (
+            f"WITH claimed AS (UPDATE support_slaclock SET {assignments} WHERE id = ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))"
+            f" AND {condition} RETURNING {returning}),"
+            f" events AS (INSERT INTO support_slaevent (clock_id, kind, created_at, lag)"
+            f" SELECT id, %s, %s, %s - {due} FROM claimed)"
+            f" SELECT * FROM claimed ORDER BY {due}"
         )
-        .order_by(due)
-    )
-    return [
-        DueClock(*row[:9], action=row[9] or SLAPolicy.BreachAction.ESCALATE, raise_priority=row[10] is not False)
-        for row in rows
-    ]
+        params += [now, batch, now, kind, now, now]
+    else:
+        sql = f"UPDATE support_slaclock SET {assignments} WHERE id IN ({pick}) AND {condition} RETURNING {returning}"
+        params += [now, batch, now]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))
+    policies = _policies() if rows else {}
+    clocks = []
+    for row in rows:
+        action, raise_priority = policies.get(row[9], (SLAPolicy.BreachAction.ESCALATE, True))
+        clocks.append(DueClock(*row[:9], action=action, raise_priority=raise_priority))
+    return clocks, postgres
+
+
+def _policies() -> dict[int, tuple[str, bool]]:
+    return {pk: (action, raise_priority) for pk, action, raise_priority in SLAPolicy.objects.values_list("pk", "breach_action", "breach_raise_priority")}
 
 
 def sla_case_infos(clocks, *, kind: str | None = None, now: dt.datetime | None = None) -> dict[int, CaseInfo]:
@@ -116,9 +127,10 @@ def sla_case_infos(clocks, *, kind: str | None = None, now: dt.datetime | None =
         else:
             hook = getattr(config, "sla_cases", None)
             found = hook(model, group) if hook is not None else {}
+        name = str(model._meta.verbose_name) if model else "case"
         for clock in group:
             infos[clock.id] = found.get(clock.id) or CaseInfo(
-                label=f"{model._meta.verbose_name if model else 'case'} #{clock.object_id}", url="", assignee_id=getattr(clock, "assignee_id", None)
+                label=f"{name} #{clock.object_id}", url="", assignee_id=getattr(clock, "assignee_id", None)
             )
     return infos
 
@@ -127,19 +139,28 @@ def _supervisors() -> list[User]:
     return list(User.objects.filter(is_active=True, groups__name="supervisor").distinct().only("id", "email"))
 
 
-def _message(kind: str, clock: DueClock, info: CaseInfo) -> str:
-    metric = SLAClock.Metric(clock.metric).label
-    when = timezone.localtime(clock.due).strftime("%Y-%m-%d %H:%M")
-    if kind == SLAEvent.Kind.WARNING:
-        return _("%(case)s: %(metric)s due at %(when)s. Answer it soon.") % {"case": info.label, "metric": metric, "when": when}
-    return _("%(case)s: %(metric)s breached (was due at %(when)s).") % {"case": info.label, "metric": metric, "when": when}
+class _Messages:
+    """The notice for each clock; templates and labels translated once per batch, not per clock."""
+
+    def __init__(self, kind: str):
+        self.template = (
+            _("%(case)s: %(metric)s due at %(when)s. Answer it soon.")
+            if kind == SLAEvent.Kind.WARNING
+            else _("%(case)s: %(metric)s breached (was due at %(when)s).")
+        )
+        self.metrics = {value: str(label) for value, label in SLAClock.Metric.choices}
+        self.tz = timezone.get_current_timezone()
+
+    def __call__(self, clock: DueClock, info: CaseInfo) -> str:
+        when = clock.due.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+        return self.template % {"case": info.label, "metric": self.metrics.get(clock.metric, clock.metric), "when": when}
 
 
 NOTIFY_EACH = 10  # up to this many cases a person hears of each one; beyond it, one summary
 EMAIL_LINES = 50
 
 
-def _act(kind: str, clocks: list[DueClock], now: dt.datetime, supervisors: list[User]) -> None:
+def _act(kind: str, clocks: list[DueClock], now: dt.datetime, supervisors: list[User], *, events_written: bool) -> None:
     """Everything that follows a claim, in the claim's transaction, as a handful of set-based writes.
 
     The event rows are the record (one per clock and kind). Each person gets one notification per
@@ -147,12 +168,14 @@ def _act(kind: str, clocks: list[DueClock], now: dt.datetime, supervisors: list[
     person one e-mail listing their cases (a digest: no one gets a thousand mails, and no one sees
     another person's address).
     """
-    SLAEvent.objects.bulk_create(SLAEvent(clock_id=c.id, kind=kind, created_at=now, lag=now - c.due) for c in clocks)
+    if not events_written:
+        SLAEvent.objects.bulk_create(SLAEvent(clock_id=c.id, kind=kind, created_at=now, lag=now - c.due) for c in clocks)
     infos = sla_case_infos(clocks, kind=kind, now=now)
     emails_by_id = {u.pk: u.email for u in supervisors}
     wanted = {infos[c.id].assignee_id for c in clocks} | {p for c in clocks for p in infos[c.id].pool}
     emails_by_id.update(User.objects.filter(pk__in=wanted - {None} - set(emails_by_id), is_active=True).values_list("pk", "email"))
     supervisor_ids = {u.pk for u in supervisors}
+    message_for = _Messages(kind)
     per_person: dict[int, list[tuple[str, str]]] = {}
     for clock in clocks:
         info = infos[clock.id]
@@ -160,7 +183,7 @@ def _act(kind: str, clocks: list[DueClock], now: dt.datetime, supervisors: list[
         recipients = [user_id for user_id in holders if user_id in emails_by_id]
         if kind == SLAEvent.Kind.BREACH:
             recipients += [user_id for user_id in supervisor_ids if user_id not in recipients]
-        message = _message(kind, clock, info)[:500]
+        message = message_for(clock, info)[:500]
         for user_id in recipients:
             per_person.setdefault(user_id, []).append((message, info.url))
     notifications: list[Notification] = []
@@ -212,11 +235,11 @@ def sla_scan(*, now: dt.datetime | None = None, batch: int = BATCH) -> ScanResul
     for kind in (SLAEvent.Kind.BREACH, SLAEvent.Kind.WARNING):
         while True:
             with transaction.atomic(savepoint=False):
-                clocks = _claim(kind, now, batch)
+                clocks, events_written = _claim(kind, now, batch)
                 if clocks:
                     if supervisors is None:
                         supervisors = _supervisors()
-                    _act(kind, clocks, now, supervisors)
+                    _act(kind, clocks, now, supervisors, events_written=events_written)
             if kind == SLAEvent.Kind.BREACH:
                 result.breaches += len(clocks)
             else:

@@ -85,8 +85,8 @@ from django.db import transaction
 from support.services import escalation
 now = dt.datetime.fromisoformat(sys.argv[1])
 with transaction.atomic():
-    clocks = escalation._claim("breach", now, 100)
-    escalation._act("breach", clocks, now, escalation._supervisors())
+    clocks, written = escalation._claim("breach", now, 100)
+    escalation._act("breach", clocks, now, escalation._supervisors(), events_written=written)
     print(len(clocks), flush=True)
     time.sleep(120)  # killed here, before the commit
 """
