@@ -257,8 +257,22 @@ def _jpeg_structure(data: bytes) -> None:
         if not data.startswith(b"\xff\xd8\xff", nxt):
             break
         end, _ = _jpeg_end(data, nxt)
-    if not _PADDING.match(data, end):
+    if not _PADDING.match(data, end) and not _phone_trailer(data, end):
         _reject("polyglot")
+
+
+def _phone_trailer(data: bytes, end: int) -> bool:
+    """Data phones append to ordinary photos, accepted after the picture (the marker scan still runs
+    over the whole file): a motion-photo video declared in the photo's own XMP (Google
+    "MotionPhoto"/"MicroVideo", an MP4 starting right after the picture), or Samsung's SEF trailer
+    (a directory "SEFH" and the closing "SEFT")."""
+    tail = data[end:]
+    head = data[:min(end, 262_144)]
+    if tail[4:8] == b"ftyp" and (b"MotionPhoto" in head or b"MicroVideo" in head):
+        return True
+    if tail.startswith(b"MotionPhoto_Data") or tail.endswith(b"SEFT"):
+        return data.endswith(b"SEFT") and b"SEFH" in tail[-65_536:]
+    return False
 
 
 def _png_structure(data: bytes) -> None:

@@ -459,3 +459,35 @@ def test_jpeg_with_restart_markers_passes():
     document_image((800, 600)).save(out, "JPEG", restart_marker_blocks=2)
     assert b"\xff\xd0" in out.getvalue()
     assert check_upload(io.BytesIO(out.getvalue())).width == 800
+
+
+# --- what phones append to ordinary photos --------------------------------------------------------
+
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x00\x08free" + bytes(range(256)) * 8
+XMP_MOTION = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MotionPhoto="1"'
+    ' GCamera:MotionPhotoVersion="1"/></rdf:RDF></x:xmpmeta>'
+)
+
+
+def test_google_motion_photo_declared_in_xmp_is_accepted():
+    photo = jpeg_bytes(document_image(), xmp=XMP_MOTION.encode()) + MP4
+    checked = check_upload(io.BytesIO(photo))
+    assert checked.content_type == "image/jpeg" and b"ftyp" not in checked.clean
+
+
+def test_video_after_a_photo_that_does_not_declare_it_is_a_polyglot():
+    assert rejected(jpeg_bytes(document_image()) + MP4).code == "polyglot"
+
+
+def test_samsung_sef_trailer_is_accepted():
+    entries = b"\x00\x00\x01\x0a" + struct.pack("<II", 64, 32)
+    sef = b"MotionPhoto_Data" + MP4 + b"SEFH" + struct.pack("<II", 107, 1) + entries + struct.pack("<I", 24) + b"SEFT"
+    photo = jpeg_bytes(document_image()) + sef
+    assert check_upload(io.BytesIO(photo)).content_type == "image/jpeg"
+
+
+def test_markup_inside_a_declared_motion_photo_is_still_refused():
+    photo = jpeg_bytes(document_image(), xmp=XMP_MOTION.encode()) + MP4 + b"<script>alert(1)</script>"
+    assert rejected(photo).code == "polyglot"
