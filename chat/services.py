@@ -31,6 +31,7 @@ from support.services import (
     sla_clock_start,
     sla_policy_for,
 )
+from support.services.sla import sla_clocks_assign
 from tickets.attachments import IncomingFile, attachment_check
 
 logger = logging.getLogger(__name__)
@@ -194,7 +195,9 @@ def conversation_start(
         ticket = _offline_ticket(conversation, customer, files=files)
         audit_event_record(conversation, actor=customer, verb="chat.offline", data={"ticket": ticket.reference})
         return ChatStart(conversation, ticket=ticket, next_open=next_open, reason="closed" if next_open else "no_agent")
-    sla_clock_start(conversation, channel=Channel.CHAT, metric=FIRST_RESPONSE, vip=vip, at=now)
+    sla_clock_start(
+        conversation, channel=Channel.CHAT, metric=FIRST_RESPONSE, vip=vip, at=now, category=category, language=language
+    )
     audit_event_record(conversation, actor=customer, verb="chat.started", data={"category": category, "language": language})
     transaction.on_commit(lambda: conversation_route_task(conversation.pk))
     events.queue_changed()
@@ -279,7 +282,10 @@ def conversation_message_post(
             Conversation.objects.filter(pk=conversation.pk).update(**changes)
     elif kind == Kind.CUSTOMER and live["first_response_at"] is not None and live["awaiting_agent_since"] is None:
         Conversation.objects.filter(pk=conversation.pk).update(awaiting_agent_since=now)
-        sla_clock_start(conversation, channel=Channel.CHAT, metric=NEXT_RESPONSE, vip=conversation.vip, at=now)
+        sla_clock_start(
+            conversation, channel=Channel.CHAT, metric=NEXT_RESPONSE, vip=conversation.vip, at=now,
+            category=conversation.category, language=conversation.language, assignee=conversation.assignee,
+        )
     return message, True
 
 
@@ -365,6 +371,7 @@ def conversation_accept(conversation: Conversation, *, agent: User) -> Conversat
     conversation.offered_to = None
     conversation.offered_at = None
     conversation.save(update_fields=["status", "assignee", "accepted_at", "offered_to", "offered_at"])
+    sla_clocks_assign(conversation, assignee=agent)
     _system(conversation, gettext_lazy("%(name)s joined the chat."), name=agent.first_name or gettext_lazy("An agent"))
     audit_event_record(conversation, actor=agent, verb="chat.accepted")
     if offered and offered != agent.pk:
@@ -412,6 +419,8 @@ def conversation_transfer(
         verb = "chat.requeued"
         _system(conversation, gettext_lazy("You are being transferred to a colleague; please stay in the chat."))
         transaction.on_commit(lambda: conversation_route_task(conversation.pk))
+    if previous != conversation.assignee_id:
+        sla_clocks_assign(conversation, assignee=conversation.assignee)
     if previous and previous != conversation.assignee_id:
         events.join_to_user(previous, conversation.pk, join=False)
     audit_event_record(

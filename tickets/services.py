@@ -19,7 +19,7 @@ from support.services import (
     sla_clock_satisfy,
     sla_clock_start,
 )
-from support.services.sla import sla_clocks_prepare, sla_clocks_start_new
+from support.services.sla import sla_clocks_assign, sla_clocks_prepare, sla_clocks_start_new
 from tickets.attachments import AttachmentRejected, IncomingFile, attachment_check
 from tickets.models import Ticket, TicketAttachment, TicketMessage, TicketParticipant
 
@@ -64,7 +64,10 @@ def _clock_specs(ticket: Ticket, *, first_response: bool) -> list[tuple[str, str
 
 
 def _start_clocks(ticket: Ticket, *, first_response: bool, at=None) -> None:
-    common = {"priority": ticket.priority, "vip": ticket.vip, "at": at}
+    common = {
+        "priority": ticket.priority, "vip": ticket.vip, "at": at,
+        "category": ticket.category, "language": ticket.language, "assignee": ticket.assignee,
+    }
     for channel, metric in _clock_specs(ticket, first_response=first_response):
         sla_clock_start(ticket, channel=channel, metric=metric, **common)
 
@@ -241,7 +244,7 @@ def ticket_create(
         _save_attachments(ticket, message, accepted)
         if refused:
             _system_note(ticket, "Attachments not stored (kept in the raw e-mail): " + "; ".join(refused))
-        sla_clocks_start_new(ticket, clocks)
+        sla_clocks_start_new(ticket, clocks, category=ticket.category, language=ticket.language, assignee=ticket.assignee)
         audit_event_record(ticket, actor=actor, verb="ticket.created", data={"channel": channel, "category": category})
         if acknowledge:
             from tickets.mail.outbound import acknowledgement_queue
@@ -415,6 +418,7 @@ def ticket_assign(ticket: Ticket, *, assignee: User | None, actor: User) -> Tick
     if ticket.status == Status.NEW and assignee is not None:
         ticket.status = Status.OPEN
     ticket.save(update_fields=["assignee", "status", "updated_at"])
+    sla_clocks_assign(ticket, assignee=assignee)
     audit_event_record(ticket, actor=actor, verb="ticket.assigned", data={"from": old, "to": assignee.pk if assignee else None})
     if assignee is not None and assignee != actor:
         transaction.on_commit(

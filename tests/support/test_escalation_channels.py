@@ -64,3 +64,14 @@ def test_document_review_warning_goes_to_the_reviewers_when_nobody_holds_it():
     assert [n.recipient_id for n in warned] == [reviewer.pk]
     assert plain_agent.pk not in [n.recipient_id for n in warned]
     assert "Passport" in warned[0].message and warned[0].url == f"/admin/kyc/document/{document.pk}/change/"
+
+
+def test_clocks_know_category_language_and_who_holds_the_case(customer):
+    from tickets.services import ticket_assign
+
+    agent = AgentFactory().user
+    ticket = make_ticket(customer, language="ru", category="funds")
+    clocks = SLAClock.objects.filter(object_id=str(ticket.pk), content_type__model="ticket")
+    assert {(c.category, c.language, c.assignee_id) for c in clocks} == {("funds", "ru", None)}
+    ticket_assign(ticket, assignee=agent, actor=agent)
+    assert {c.assignee_id for c in clocks.filter(state__in=["running", "paused"])} == {agent.pk}
