@@ -318,7 +318,9 @@ class CustomerChatConsumer(BaseChatConsumer):
 
     def _post(self, client_id, body):
         # Ownership was checked on connect and cannot change; the service refuses a chat that has ended.
-        return services.conversation_message_post(self.conversation, author=self.user, body=body, client_id=client_id)
+        # A fresh row: a clock this message starts is the current agent's, not the one at connect time.
+        conversation = Conversation.objects.select_related("assignee", "ticket").get(pk=self.conversation.pk)
+        return services.conversation_message_post(conversation, author=self.user, body=body, client_id=client_id)
 
     async def frame_typing(self, frame):
         typing = bool(frame.get("typing", True))

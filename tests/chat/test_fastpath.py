@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from chat import fastpath, services
 from chat.models import ChatMessage, Conversation
 from support.models import SLAClock
+from tests.chat.conftest import online_agent
 from tests.chat.test_consumers import connect_agent, connect_customer, setup_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -156,3 +157,26 @@ async def test_messages_of_many_chats_are_saved_together_and_resends_found():
     assert stranger is None
     for _customer, _agent, conversation in chats:
         assert [seq for seq, _cid, _kind in await stored(conversation)] == [1, 2, 3]
+
+
+async def test_a_clock_started_after_a_transfer_belongs_to_the_agent_who_has_the_chat_now():
+    customer, agent, conversation = await setup_chat()
+    cust, _ = await connect_customer(customer, conversation)  # the socket knew the first agent
+    ag, _ = await connect_agent(agent)
+    inbox = Inbox(cust)
+    await post(ag, conversation, body="Hello")
+    await Inbox(ag).next("ack")
+    colleague = await database_sync_to_async(online_agent)()
+    await database_sync_to_async(services.conversation_transfer)(conversation, actor=agent, to_agent=colleague)
+    await post(cust, body="Still there?")  # starts the next-response clock
+    await inbox.next("ack")
+
+    @database_sync_to_async
+    def clock_assignee():
+        return SLAClock.objects.get(
+            content_type=ContentType.objects.get_for_model(Conversation), object_id=str(conversation.pk), metric="next_response"
+        ).assignee_id
+
+    assert await clock_assignee() == colleague.pk
+    await cust.disconnect()
+    await ag.disconnect()
