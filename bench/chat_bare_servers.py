@@ -1,7 +1,8 @@
 """Baseline servers for bench/chat_fanout.py: nothing but websockets, no Django, no channel layer.
 
 * `application`: a bare ASGI websocket echo, served by daphne exactly like support.asgi
-  (`taskset -c 0 .venv/bin/daphne -b 127.0.0.1 -p PORT bench.chat_bare_servers:application`).
+  (`taskset -c 0 .venv/bin/daphne -b 127.0.0.1 -p PORT bench.chat_bare_servers:application`);
+  a frame starting "x3|" comes back three times.
 * `python bench/chat_bare_servers.py PORT`: a bare `websockets` echo server (same interpreter),
   the memory baseline for holding idle sockets.
 """
@@ -23,7 +24,9 @@ async def application(scope, receive, send):
             await send({"type": "websocket.accept"})
         elif kind == "websocket.receive":
             if event.get("text") is not None:
-                await send({"type": "websocket.send", "text": event["text"]})
+                # "x3|...": three copies back, the frames a chat message costs the server (ack, agent, sender's copy).
+                for _ in range(3 if event["text"].startswith("x3|") else 1):
+                    await send({"type": "websocket.send", "text": event["text"]})
             else:
                 await send({"type": "websocket.send", "bytes": event.get("bytes") or b""})
         elif kind == "websocket.disconnect":

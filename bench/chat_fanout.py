@@ -496,8 +496,30 @@ async def run_echo_client(plan: dict) -> dict:
         out["latency"] = {**phase.result(), **cpu, "offered_rate": LATENCY_RATE}
         for task in readers:
             task.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        out["ceiling"] = await echo_ceiling(senders, plan["fanout_seconds"], pid)
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     return out
+
+
+async def echo_ceiling(senders: list, seconds: float, pid: int) -> dict:
+    """The websocket work of a chat message alone: one frame in, three out (x3|), closed loops, no rate cap."""
+    done = 0
+    deadline = now() + seconds
+    frame = "x3|" + json.dumps(raw_frame(1, "x" * 16, 1))
+
+    async def loop(ws):
+        nonlocal done
+        while now() < deadline:
+            await ws.send(frame)
+            for _ in range(3):
+                await ws.recv()
+            done += 1
+
+    meter = CpuMeter(pid)
+    began = now()
+    await asyncio.gather(*(loop(ws) for ws in senders))
+    return {"messages": done, "rate": done / (now() - began), **meter.done()}
 
 
 # ================================================================ raw redis-py fan-out and layers
@@ -1206,6 +1228,12 @@ def report(layers: dict, raw: dict, baselines: dict, runs: dict, args, elapsed: 
               f"{f['lost']:>6}{f['dup']:>5}{f['reorder']:>6}{fmt(f['p50_ms'], '.1f'):>8}{fmt(f['p99_ms'], '.1f'):>8}"
               f"{f['server_cpu'] * 100:>7.0f}%{f['client_cpu'] * 100:>7.0f}%"
               f"{fmt(f['server_cpu'] * f['span_s'] * 1000 / f['delivered'] if f['delivered'] and f['span_s'] else None, '.2f'):>18}")
+
+    ceiling = baselines["asgi_echo"].get("ceiling")
+    if ceiling:
+        print(f"{'bare ASGI under daphne: 1 frame in, 3 out':<42}{ceiling['messages']:>7,}{ceiling['rate']:>18,.0f}{raw['rate'] / ceiling['rate']:>7.1f}"
+              f"{'':>6}{'':>5}{'':>6}{'':>8}{'':>8}{ceiling['server_cpu'] * 100:>7.0f}%{ceiling['client_cpu'] * 100:>7.0f}%"
+              f"{ceiling['server_cpu'] * 1000 / ceiling['rate']:>18.2f}")
 
     print()
     print(f"Latency customer -> agent at {LATENCY_RATE} msg/s over {n} conversations ({2 * n} sockets open)")
