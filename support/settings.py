@@ -186,6 +186,7 @@ CELERY_BEAT_SCHEDULE = {
     "email-outbox-retry": {"task": "support.tasks.email_outbox_retry", "schedule": 300.0},
     "clear-expired-sessions": {"task": "support.tasks.clear_expired_sessions", "schedule": 86400.0},
     "imap-poll": {"task": "tickets.tasks.imap_poll_task", "schedule": 60.0},
+    "ticket-acknowledgements-retry": {"task": "tickets.tasks.ticket_acknowledgements_retry", "schedule": 300.0},
     "chat-offers": {"task": "chat.tasks.chat_offers_expire", "schedule": 10.0},
     "callback-reminders": {"task": "callbacks.tasks.callback_reminders", "schedule": 60.0},
     "callback-missed": {"task": "callbacks.tasks.callback_missed", "schedule": 60.0},
