@@ -263,3 +263,17 @@ def test_acknowledgement_is_rendered_after_commit_and_queued_once(customer, djan
     assert queued.to == [customer.email] and ticket.reference in queued.subject
     assert queued.headers["Message-ID"] == f"<{mail_id.message_id}>"
     assert acknowledgements_unsent() == []
+
+
+def test_a_lost_acknowledgement_task_is_sent_by_the_sweeper(customer, django_capture_on_commit_callbacks, settings):
+    from tickets.tasks import ticket_acknowledgements_retry
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=False):  # the broker was down: the task never ran
+        ingest_raw(eml(sender=customer.email), source="test")
+    assert not OutboundEmail.objects.exists()
+    with time_machine.travel(dt.timedelta(minutes=10)):
+        assert ticket_acknowledgements_retry() == 1
+        assert ticket_acknowledgements_retry() == 0
+    [queued] = OutboundEmail.objects.all()
+    assert queued.to == [customer.email]
