@@ -15,6 +15,24 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+_CONVERTERS: dict = {}
+
+
+def _from_row(model, fields, values):
+    """A model instance from raw column values, through the same converters the ORM applies."""
+    converted = []
+    for field, value in zip(fields, values):
+        key = (connection.vendor, field)
+        if key not in _CONVERTERS:
+            column = field.get_col(model._meta.db_table)
+            _CONVERTERS[key] = (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
+        column, converters = _CONVERTERS[key]
+        for convert in converters:
+            value = convert(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
 def _policies_with_schedules(pairs, *, priority: str, vip: bool) -> list[SLAPolicy]:
     """PostgreSQL: the policies and their calendars with weekly hours and holidays, in one query.
 
@@ -23,11 +41,13 @@ def _policies_with_schedules(pairs, *, priority: str, vip: bool) -> list[SLAPoli
     calendar, hours or holiday counts from the next clock start in every process; the
     business-time tables built from a schedule are cached by its value (support.hours).
     """
+    policy_fields, calendar_fields = SLAPolicy._meta.concrete_fields, BusinessCalendar._meta.concrete_fields
+    quote = connection.ops.quote_name
     which = " OR ".join(["(p.channel = %s AND p.metric = %s)"] * len(pairs))
     sql = (
-        "SELECT p.id, p.channel, p.metric, p.priority, p.vip, p.target, p.warning_percent, p.calendar_id,"
-        " c.name, c.time_zone, c.always_open,"
-        f" ARRAY(SELECT w.weekday FROM {_table(WeeklyHours)} w WHERE w.calendar_id = c.id ORDER BY w.id),"
+        "SELECT "
+        + ", ".join([f"p.{quote(f.column)}" for f in policy_fields] + [f"c.{quote(f.column)}" for f in calendar_fields])
+        + f", ARRAY(SELECT w.weekday FROM {_table(WeeklyHours)} w WHERE w.calendar_id = c.id ORDER BY w.id),"
         f" ARRAY(SELECT w.opens FROM {_table(WeeklyHours)} w WHERE w.calendar_id = c.id ORDER BY w.id),"
         f" ARRAY(SELECT w.closes FROM {_table(WeeklyHours)} w WHERE w.calendar_id = c.id ORDER BY w.id),"
         f" ARRAY(SELECT h.date FROM {_table(Holiday)} h WHERE h.calendar_id = c.id)"
@@ -39,21 +59,18 @@ def _policies_with_schedules(pairs, *, priority: str, vip: bool) -> list[SLAPoli
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     policies = []
-    for (pk, channel, metric, prio, is_vip, target, warning, calendar_id, name, tz, always_open,
-         weekdays, opens, closes, holidays) in rows:
-        calendar = BusinessCalendar(id=calendar_id, name=name, time_zone=tz, always_open=always_open)
-        calendar._state.adding, calendar._state.db = False, connection.alias
+    split = len(policy_fields) + len(calendar_fields)
+    for row in rows:
+        policy = _from_row(SLAPolicy, policy_fields, row[: len(policy_fields)])
+        calendar = _from_row(BusinessCalendar, calendar_fields, row[len(policy_fields) : split])
+        weekdays, opens, closes, holidays = row[split:]
         calendar._schedule_cache = hours.Schedule(
-            tz=tz,
+            tz=calendar.time_zone,
             intervals=tuple(hours.WeeklyInterval(weekday=d, start=o, end=c) for d, o, c in zip(weekdays, opens, closes)),
             holidays=frozenset(holidays),
-            always_open=always_open,
+            always_open=calendar.always_open,
         )
-        policy = SLAPolicy(
-            id=pk, channel=channel, metric=metric, priority=prio, vip=is_vip, target=target,
-            warning_percent=warning, calendar=calendar,
-        )
-        policy._state.adding, policy._state.db = False, connection.alias
+        policy.calendar = calendar
         policies.append(policy)
     return policies
 
@@ -88,6 +105,8 @@ def sla_policies_for(
     for policy in rows:
         found[(policy.channel, policy.metric)].append(policy)
     return {pair: _best(found[pair], priority=priority, vip=vip) for pair in pairs}
+
+
 def _case_filter(case) -> dict:
     return {"content_type": ContentType.objects.get_for_model(case), "object_id": str(case.pk)}
 

@@ -55,3 +55,13 @@ def test_policies_calendars_hours_and_holidays_come_in_one_query(support_calenda
     assert [c.metric for c in clocks] == ["first_response", "resolution"]
     assert clocks[0].policy.vip and dt.date(2026, 12, 25) in schedule.holidays
     assert schedule == support_calendar.schedule()
+
+
+def test_the_policy_found_carries_every_field_of_its_row(support_calendar):
+    from django.forms.models import model_to_dict
+
+    found = sla_policy_for(channel="email", metric="first_response", vip=True)
+    stored = SLAPolicy.objects.select_related("calendar").get(pk=found.pk)
+    assert model_to_dict(found) == model_to_dict(stored)
+    assert model_to_dict(found.calendar) == model_to_dict(stored.calendar)
+    assert found.calendar.schedule() == stored.calendar.schedule()
