@@ -57,6 +57,15 @@ def filters(**kwargs):
     return dashboard.Filters(start=NOW - dt.timedelta(days=30), end=NOW, **kwargs)
 
 
+def test_met_late_without_a_breach_event_counts_as_breached(data):
+    """Met five seconds after due, between two scans: still a broken promise."""
+    t0 = NOW - dt.timedelta(days=1)
+    SLAClock.objects.bulk_create([clock(99, channel="callback", metric="callback_punctuality", started=t0, due=t0 + 30 * M,
+                                        met=t0 + 30 * M + dt.timedelta(seconds=5))])
+    rows = {r["channel"]: r for r in dashboard.figures(filters())["compliance"]}
+    assert (rows["callback"]["met"], rows["callback"]["breached"]) == (0, 1)
+
+
 def test_compliance_counts_and_percentages(data):
     rows = {r["channel"]: r for r in dashboard.compliance(filters())}
     assert (rows["chat"]["met"], rows["chat"]["breached"], rows["chat"]["open"], rows["chat"]["compliance"]) == (2, 2, 1, 50.0)
@@ -133,3 +142,33 @@ def test_dashboard_page_query_count_is_bounded(client, data, django_assert_max_n
     client.force_login(SupervisorFactory().user)
     with django_assert_max_num_queries(16):
         assert client.get("/supervisor/?period=365").status_code == 200
+
+
+@pytest.mark.postgres
+def test_one_pass_matches_the_separate_queries(data):
+    """The single GROUPING SETS scan gives the same compliance and volumes as the plain queries."""
+    f = filters()
+    one = dashboard.figures(f)
+    assert one["compliance"] == dashboard.compliance(f)
+    assert one["by_category"] == dashboard.volume(f, "category")
+    assert one["by_language"] == dashboard.volume(f, "language")
+    assert one["approximate"] is False and one["percentiles"] == dashboard.percentiles(f)
+
+
+@pytest.mark.postgres
+def test_approximate_percentiles_from_the_histogram_are_within_three_percent(monkeypatch):
+    import random
+
+    rng = random.Random(5)
+    t0 = NOW - dt.timedelta(days=3)
+    minutes = [rng.lognormvariate(3, 1.2) for _ in range(3000)]
+    SLAClock.objects.bulk_create(
+        clock(i, started=t0, due=t0 + dt.timedelta(hours=24), met=t0 + dt.timedelta(minutes=m)) for i, m in enumerate(minutes)
+    )
+    monkeypatch.setattr(dashboard, "EXACT_LIMIT", 100)
+    approx = dashboard.figures(filters())
+    exact = {r["metric"]: r for r in dashboard.percentiles(filters())}
+    assert approx["approximate"] is True
+    row = approx["percentiles"][0]
+    for q in ("p50", "p90"):
+        assert abs(row[q].total_seconds() / exact[row["metric"]][q].total_seconds() - 1) < 0.03
