@@ -50,3 +50,9 @@ class ChatConfig(channel_apps.ChannelAppConfig):
         if assignee_ids is not None:
             qs = qs.filter(assignee_id__in=assignee_ids)
         return csat_rows(qs, channel_of="sla_channel")
+
+    def peak_notice(self) -> dict | None:
+        from chat.selectors import peak_status
+
+        status = peak_status()
+        return {"channel": "chat", **status} if status["peak"] else None

@@ -245,3 +245,24 @@ def verification_status(customer: User) -> str:
     config = apps.get_app_config("kyc")
     status_for = getattr(config, "verification_status_for", None)
     return str(status_for(customer)) if status_for else "unknown"
+
+
+def peak_status(*, now: dt.datetime | None = None) -> dict:
+    """The live queue now and the expected wait for a new chat, from the recent handling rate.
+
+    Rate: chats agents accepted in the last CHAT_PEAK_WINDOW_MINUTES. Peak: the queue is at least
+    CHAT_PEAK_QUEUE long, or the expected wait is over twice the promise (2 minutes).
+    """
+    now = now or timezone.now()
+    window = dt.timedelta(minutes=settings.CHAT_PEAK_WINDOW_MINUTES)
+    waiting = queued().count()
+    handled = Conversation.objects.filter(accepted_at__gte=now - window).count()
+    per_minute = handled / (window.total_seconds() / 60)
+    expected = dt.timedelta(minutes=(waiting + 1) / per_minute) if per_minute else None
+    peak = waiting >= settings.CHAT_PEAK_QUEUE or (expected is not None and waiting > 0 and expected > dt.timedelta(minutes=4))
+    return {
+        "peak": peak,
+        "waiting": waiting,
+        "handled_per_hour": round(per_minute * 60),
+        "expected_wait_minutes": max(1, round(expected.total_seconds() / 60)) if expected is not None else None,
+    }

@@ -81,6 +81,7 @@ def chat_state(request):
         "languages": [{"value": code, "label": str(label)} for code, label in SUPPORT_LANGUAGES],
         "language": profile.language,
         "live": None,
+        "peak": selectors.peak_status() if is_open else None,
     }
     if live is not None:
         payload["live"] = {"conversation": live.public_id, "status": live.status, "ws_url": _ws_url(live), "last_seq": live.last_seq}

@@ -25,6 +25,10 @@ class ChannelAppConfig(AppConfig):
         `.action` and `.raise_priority`; runs in the scan's transaction. Updates `infos` when the
         assignee changes."""
 
+    def peak_notice(self) -> dict | None:
+        """{"channel", "waiting", "expected_wait_minutes"} when this channel's live queue is long now."""
+        return None
+
     def csat(self, start, end, *, channel: str = "", language: str = "", assignee_ids=None) -> list[dict]:
         """Ratings given to cases started in [start, end): [{"channel", "count", "average", "satisfied"}]
         (satisfied = rated 4 or 5). Apps whose cases are not rated return []."""

@@ -205,6 +205,8 @@ CALLBACK_AGENT_REMINDER_MINUTES = 10
 CALLBACK_CUSTOMER_REMINDER_MINUTES = 60
 
 # Live chat (docs/chat-protocol.md).
+CHAT_PEAK_QUEUE = env_int("CHAT_PEAK_QUEUE", 10)  # this many waiting shows the peak-time banner
+CHAT_PEAK_WINDOW_MINUTES = 30  # the handling rate behind the expected wait
 CHAT_OFFER_SECONDS = env_int("CHAT_OFFER_SECONDS", 30)  # an offer not taken goes to the next agent
 CHAT_PRESENCE_TIMEOUT = env_int("CHAT_PRESENCE_TIMEOUT", 60)  # a console silent this long is offline
 CHAT_QUEUE_SHOWN = 100

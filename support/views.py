@@ -13,6 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
+from django.apps import apps
+
+from support.channel_apps import ChannelAppConfig
 from support.forms import ProfileForm
 from support.permissions import customer_profile_of
 from support.selectors import channel_statuses, customer_home_sections, recommended_channels
@@ -67,11 +70,12 @@ def contact(request):
     tz_name = _viewer_time_zone(request)
     profile = customer_profile_of(request.user)
     statuses = channel_statuses(vip=bool(profile and profile.is_vip))
+    peaks = [notice for config in apps.get_app_configs() if isinstance(config, ChannelAppConfig) if (notice := config.peak_notice())]
     with timezone.override(zoneinfo.ZoneInfo(tz_name)):
         return render(
             request,
             "support/contact.html",
-            {"statuses": statuses, "recommended": recommended_channels(), "tz_name": tz_name, "now": timezone.now()},
+            {"statuses": statuses, "recommended": recommended_channels(), "tz_name": tz_name, "now": timezone.now(), "peaks": peaks},
         )
 
 

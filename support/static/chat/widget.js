@@ -126,6 +126,15 @@ function widget(root) {
 
   // Closed, or nobody speaks the language now: say so before the customer writes.
   function showOpening(current) {
+    const peak = $("[data-peak-note]");
+    if (peak) {
+      // Peak time: the expected wait from the live queue and the recent handling rate.
+      const busy = current.open && current.peak && current.peak.peak;
+      peak.hidden = !busy;
+      peak.textContent = !busy ? "" : current.peak.expected_wait_minutes
+        ? t("peak", { waiting: current.peak.waiting, minutes: current.peak.expected_wait_minutes })
+        : t("peak-unknown", { waiting: current.peak.waiting });
+    }
     const note = $("[data-closed-note]");
     note.hidden = current.open;
     if (current.open) note.textContent = "";
