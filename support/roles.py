@@ -53,6 +53,8 @@ ROLES: dict[str, list[str]] = {
         "support.change_customerprofile",
         "support.view_auditevent",
         "support.view_sla_dashboard",
+        *[f"safety.{action}_officialcontact" for action in ("view", "add", "change", "delete")],
+        "safety.view_secretevent",
         "complaints.view_complaint",
         "complaints.change_complaint",
         "support.view_slaevent",

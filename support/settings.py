@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "callbacks",
     "kyc",
     "complaints",
+    "safety",
 ]
 
 MIDDLEWARE = [

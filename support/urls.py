@@ -8,6 +8,7 @@ from support import api, views
 from callbacks import api as callbacks_api
 from kyc import api as kyc_api
 from complaints import api as complaints_api
+from safety import api as safety_api
 from tickets import api as tickets_api
 from support.forms import DeskPasswordResetForm
 
@@ -59,6 +60,7 @@ api_urls = [
     path("kyc/files/<str:page_id>/", kyc_api.FileView.as_view(), name="api-kyc-file"),
     path("complaints/", complaints_api.ComplaintListView.as_view(), name="api-complaints"),
     path("complaints/<str:reference>/", complaints_api.ComplaintDetailView.as_view(), name="api-complaint"),
+    path("check/", safety_api.CheckView.as_view(), name="api-check"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -79,6 +81,7 @@ urlpatterns = [
     path("callbacks/", include("callbacks.urls")),
     path("verification/", include("kyc.urls")),
     path("complaints/", include("complaints.urls")),
+    path("check/", include("safety.urls")),
     path("api/", include(api_urls)),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,5 @@
 """People: users, customer and agent profiles, the languages the desk serves."""
+import secrets
 import zoneinfo
 
 from django.conf import settings
@@ -150,6 +151,13 @@ class CustomerProfile(models.Model):
         return self.tier != self.Tier.STANDARD
 
 
+AGENT_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
+
+
+def new_agent_code() -> str:
+    return "AG-" + "".join(secrets.choice(AGENT_CODE_ALPHABET) for _ in range(6))
+
+
 class AgentProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile")
     languages = models.ManyToManyField(Language, verbose_name=_("languages spoken"), blank=True, related_name="agents")
@@ -161,6 +169,14 @@ class AgentProfile(models.Model):
         _("concurrent chat capacity"), default=3, help_text=_("How many live chats this agent can hold at once.")
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone])
+    public_code = models.CharField(
+        _("public agent code"),
+        max_length=12,
+        unique=True,
+        default=new_agent_code,
+        editable=False,
+        help_text=_("Shown to customers in chats and e-mails; they can check it on the \"Is this really support?\" page."),
+    )
 
     class Meta:
         verbose_name = _("agent profile")
