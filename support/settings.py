@@ -6,6 +6,7 @@ no DATABASE_URL -> SQLite file, no REDIS_URL -> in-memory channel layer,
 local-memory cache and a filesystem Celery broker.
 """
 import base64
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "phonenumber_field",
+    "axes",
     "support",
     "tickets",
     "chat",
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "support.middleware.SecurityHeadersMiddleware",  # CSP, Permissions-Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kyc.uploads.upload_quota",  # before anything reads a request body
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +96,7 @@ MIDDLEWARE = [
     "support.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the "too many attempts" page
 ]
 
 ROOT_URLCONF = "support.urls"
@@ -220,7 +224,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "support.security.SocketsClosedOnPasswordChange"},  # a hook, not a rule
 ]
+# Login throttling (django-axes): this many failures for one e-mail from one IP lock that pair out for the
+# cool-off; the login page, the admin login and /api/auth/token/ all count (docs/security.md).
+AUTHENTICATION_BACKENDS = ["support.security.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "support.security.login_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -274,6 +288,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 
 REST_FRAMEWORK = {
