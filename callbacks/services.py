@@ -218,6 +218,10 @@ def booking_create(
     if not _take_place(slot.pk):
         raise CallbackError(_("That slot has just been filled; choose another."), "slot")
     slot.refresh_from_db(fields=["booked", "capacity"])
+    from safety.services import secrets_notify, secrets_record, shield_fields
+
+    cleaned, removed = shield_fields({"summary": summary.strip()}, ["summary"], customer=customer, where="callback", record=False)
+    summary = cleaned["summary"]
     booking = Booking.objects.create(
         customer=customer,
         slot=slot,
@@ -233,6 +237,10 @@ def booking_create(
         calendar=default_calendar(), category=booking.category, language=booking.language, assignee=booking.assignee,
     )
     audit_event_record(booking, actor=customer, verb="callback.booked", data={"slot": slot.starts_at.isoformat()})
+    if removed:
+        secrets_record(removed, customer=customer, where="callback", case=booking)
+        secrets_notify(customer, removed, url=f"/callbacks/{booking.reference}/")
+    booking.secrets_removed = removed
     _confirm(booking, "callbacks/email/booked")
     if booking.assignee_id:
         assignee = booking.assignee

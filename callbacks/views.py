@@ -88,6 +88,10 @@ def booking_new(request):
         except services.CallbackError as exc:
             _add_error(form, exc)
         else:
+            if booking.secrets_removed:
+                from safety.services import customer_language, secrets_notice
+
+                messages.warning(request, secrets_notice(booking.secrets_removed, language=customer_language(request.user)))
             return redirect("callbacks:booked", reference=booking.reference)
     return render(
         request,

@@ -13,6 +13,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404
 
 from chat import events, fastpath, selectors, services
@@ -302,19 +303,28 @@ class CustomerChatConsumer(BaseChatConsumer):
 
     async def frame_message(self, frame):
         client_id, body = _client_id(frame), _body(frame)
+        # The secret shield, before the text is stored or published (a resend is shielded the same way).
+        body, removed = services.shield_customer_text(body)
         public_id = self.conversation.public_id
         async with fastpath.conversation_lock(public_id):
             saved = await fastpath.message_post(
                 conversation=self.conversation.pk, author_id=self.user.pk, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=client_id
             )
             if saved is None:
-                message, created = await self.db(self._post, client_id, body)
+                message, created = await self.db(self._post, client_id, body)  # already shielded: told below
                 seq, duplicate = message.seq, not created
             else:
                 seq, duplicate = saved.seq, saved.duplicate
                 if not duplicate:
                     await self.publish_message(saved, public_id=public_id, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=client_id)
         await self.send_json({"type": "ack", "client_id": str(client_id), "seq": seq, "duplicate": duplicate})
+        if removed and not duplicate:
+            await self.db(self._secrets_told, removed)
+
+    def _secrets_told(self, kinds):
+        with transaction.atomic():
+            conversation = Conversation.objects.select_related("customer").get(pk=self.conversation.pk)
+            services.conversation_secrets_told(conversation, kinds=kinds)
 
     def _post(self, client_id, body):
         # Ownership was checked on connect and cannot change; the service refuses a chat that has ended.

@@ -1,6 +1,7 @@
 """Every change to a chat. Each is atomic, writes the audit log where a person acted, keeps the SLA
 clocks in step and pushes websocket frames only after commit (chat/events.py)."""
 import datetime as dt
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class ChatStart:
     ticket: object | None = None  # the ticket an out-of-hours chat became
     next_open: dt.datetime | None = None  # when support opens, if it is closed now
     reason: str = ""  # why it became a ticket: "closed" or "no_agent"
+    secrets_removed: list = dataclasses.field(default_factory=list)  # kinds the secret shield took out of the first message
 
 
 def _profile(user: User) -> CustomerProfile | None:
@@ -151,6 +153,11 @@ def _system(conversation: Conversation, text, **params) -> ChatMessage:
     return _store(conversation, kind=Kind.SYSTEM, body=body, author=None)
 
 
+def _agent_code(agent: User | None) -> str | None:
+    profile = getattr(agent, "agent_profile", None) if agent is not None else None
+    return profile.public_code if profile else None
+
+
 def _status_frame(conversation: Conversation) -> dict:
     agent = conversation.assignee
     return {
@@ -159,6 +166,8 @@ def _status_frame(conversation: Conversation) -> dict:
         "status": conversation.status,
         "outcome": conversation.outcome,
         "agent": (agent.first_name or "Support") if agent else None,
+        # The agent's public code: the customer can check it on /check/ (fake support cannot show one).
+        "agent_code": _agent_code(agent),
         "ticket": conversation.ticket.reference if conversation.ticket_id else None,
     }
 
@@ -190,18 +199,43 @@ def conversation_start(
     now = timezone.now()
     is_open, next_open = chat_is_open(language=language, at=now)
     conversation = Conversation.objects.create(customer=customer, category=category, language=language, vip=vip)
+    body, removed = shield_customer_text(body)
     _store(conversation, kind=Kind.CUSTOMER, body=body, author=customer, client_id=client_id, files=files)
+    if removed:
+        conversation_secrets_told(conversation, kinds=removed)
     if not is_open:
         ticket = _offline_ticket(conversation, customer, files=files)
         audit_event_record(conversation, actor=customer, verb="chat.offline", data={"ticket": ticket.reference})
-        return ChatStart(conversation, ticket=ticket, next_open=next_open, reason="closed" if next_open else "no_agent")
+        return ChatStart(conversation, ticket=ticket, next_open=next_open, reason="closed" if next_open else "no_agent", secrets_removed=removed)
     sla_clock_start(
         conversation, channel=Channel.CHAT, metric=FIRST_RESPONSE, vip=vip, at=now, category=category, language=language
     )
     audit_event_record(conversation, actor=customer, verb="chat.started", data={"category": category, "language": language})
     transaction.on_commit(lambda: conversation_route_task(conversation.pk))
     events.queue_changed()
-    return ChatStart(conversation)
+    return ChatStart(conversation, secrets_removed=removed)
+
+
+def shield_customer_text(body: str) -> tuple[str, list[str]]:
+    """The secret shield on a customer's chat text before it is stored or sent over the channel layer."""
+    from safety.shield import shield
+
+    result = shield(body)
+    return result.text, result.kinds
+
+
+def conversation_secrets_told(conversation: Conversation, *, kinds: list[str]) -> ChatMessage:
+    """Record what the shield removed (kinds only) and tell the customer at once, in the chat and in-app.
+
+    The notice is a desk line in the chat in the customer's language: they see it straight away and
+    after a reconnect, and the agent sees why a marker stands in the message.
+    """
+    from safety.services import customer_language, secrets_notice, secrets_notify, secrets_record
+
+    customer = conversation.customer
+    secrets_record(kinds, customer=customer, where="chat", case=conversation)
+    secrets_notify(customer, kinds, url=f"/chat/{conversation.public_id}/")
+    return _store(conversation, kind=Kind.SYSTEM, body=secrets_notice(kinds, language=customer_language(customer)), author=None)
 
 
 def conversation_route_task(conversation_id: int) -> None:
@@ -256,6 +290,9 @@ def conversation_message_post(
     is_customer = author.pk == conversation.customer_id
     if internal and is_customer:
         raise ChatError(_("Customers cannot write internal notes."))
+    removed = []
+    if is_customer:
+        body, removed = shield_customer_text(body)
     now = timezone.now()
     kind = Kind.CUSTOMER if is_customer else (Kind.NOTE if internal else Kind.AGENT)
     try:
@@ -269,6 +306,8 @@ def conversation_message_post(
         if existing is None:
             raise
         return existing, False
+    if removed:
+        conversation_secrets_told(conversation, kinds=removed)
     live = message.conversation_state
     if kind == Kind.AGENT:
         changes = {}

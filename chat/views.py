@@ -48,6 +48,7 @@ def _start_payload(start: services.ChatStart, profile) -> dict:
         "status": conversation.status,
         "ws_url": _ws_url(conversation),
         "last_seq": conversation.last_seq,
+        "secrets_removed": start.secrets_removed,  # kinds only; the notice is in the chat
     }
     if start.ticket is not None:
         payload["ticket"] = start.ticket.reference

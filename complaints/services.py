@@ -40,7 +40,12 @@ def complaint_open(customer: User, *, source_type: str, source_reference: str = 
     profile = customer_profile_of(customer)
     if profile is None:
         raise ComplaintError(_("Complaints are opened by customers."))
-    reason = reason.strip()
+    from safety.services import secrets_notify, shield_fields
+
+    cleaned, removed = shield_fields({"reason": reason.strip()}, ["reason"], customer=customer, where="complaint")
+    reason = cleaned["reason"]
+    if removed:
+        secrets_notify(customer, removed, url="/complaints/")
     if len(reason) < 10:
         raise ComplaintError(_("Tell us in a sentence or two what went wrong."), field="reason")
     if source_type not in Complaint.Source.values:

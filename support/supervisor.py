@@ -150,6 +150,8 @@ def dashboard_csv(request):
     for section in ("by_category", "by_language"):
         for r in data[section]:
             writer.writerow(["volume", "", r["key"], section, r["n"]])
+    for r in data["secrets"]:
+        writer.writerow(["secrets_removed", "", r["kind"], "count", r["n"]])
     for r in data["csat"]:
         writer.writerow(["csat", r["channel"], "", "ratings", r["count"]])
         writer.writerow(["csat", r["channel"], "", "average", r["average"]])

@@ -61,6 +61,29 @@ def attachment_check(file: IncomingFile) -> None:
             _("%(name)s: the type %(type)s is not accepted. Send images, PDF, text or office documents.")
             % {"name": file.filename, "type": file.content_type}
         )
+    _secret_check(file)
+
+
+class AttachmentHoldsSecret(AttachmentRejected):
+    """The secret shield found a secret in a text or PDF attachment: it is not stored at all."""
+
+    def __init__(self, message, kinds):
+        super().__init__(message)
+        self.kinds = kinds
+
+
+def _secret_check(file: IncomingFile) -> None:
+    from safety.services import NAMES, attachment_secret_kinds, secrets_record
+
+    kinds = attachment_secret_kinds(file.filename, file.content_type.lower(), file.payload)
+    if kinds:
+        secrets_record(kinds, customer=None, where="attachment")
+        what = ", ".join(str(NAMES[k]) for k in kinds)
+        raise AttachmentHoldsSecret(
+            _("%(name)s was not stored: it contains %(what)s. Support never needs it; if you shared it anywhere, change it now.")
+            % {"name": file.filename, "what": what},
+            kinds,
+        )
 
 
 def files_from_uploads(uploads) -> list[IncomingFile]:

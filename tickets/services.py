@@ -194,6 +194,9 @@ def ticket_create(
     """
     requester = requester_email.strip().lower()
     participants = _participant_addresses(customer.email if customer else requester, cc)
+    subject, body_text, body_html, removed = _shield_customer_text(
+        subject=subject, body_text=body_text, body_html=body_html, customer=customer, requester=requester, where=channel
+    )
     if customer is not None and len(participants) == 1:
         users = {customer.email.strip().lower(): customer}
     else:  # the sender as a customer and every participant's account: one query
@@ -250,7 +253,41 @@ def ticket_create(
             from tickets.mail.outbound import acknowledgement_queue
 
             acknowledgement_queue(ticket)
+        if removed:
+            _secrets_told(ticket, removed, customer=customer or users.get(requester), email=requester, by_email=channel == Ticket.Origin.EMAIL)
+    ticket.secrets_removed = removed
     return ticket
+
+
+def _shield_customer_text(*, subject: str, body_text: str, body_html: str, customer, requester: str, where: str):
+    """The secret shield on what a customer wrote (subject, text, HTML), before anything is stored.
+
+    When it removes something the HTML copy is dropped: a secret can be split across tags there,
+    and the shielded text is what agents read. Returns the texts and the kinds removed.
+    """
+    from safety.services import secrets_record, shield_fields
+
+    cleaned, removed = shield_fields(
+        {"subject": subject, "body_text": body_text, "body_html": body_html}, ["subject", "body_text", "body_html"],
+        customer=None, where=where, record=False,
+    )
+    if removed:  # rare: only then is the sender looked up
+        secrets_record(removed, customer=customer if customer is not None else customer_for_email(requester), where=where)
+        cleaned["body_html"] = ""
+    return cleaned["subject"], cleaned["body_text"], cleaned["body_html"], removed
+
+
+def _secrets_told(ticket: Ticket, removed: list[str], *, customer, email: str, by_email: bool) -> None:
+    """Tell the customer at once, in their language: in the personal area, and by e-mail when they wrote by e-mail."""
+    from safety.services import customer_language, secrets_email, secrets_notify
+
+    url = f"/tickets/{ticket.reference}/"
+    if customer is not None:
+        secrets_notify(customer, removed, url=url)
+    _system_note(ticket, "The secret shield removed from the customer's message: " + ", ".join(removed) + ". The customer was told.")
+    if by_email:
+        language = customer_language(customer) if customer is not None else ticket.language
+        secrets_email(to=email, customer=customer, kinds=removed, reference=ticket.reference, url=url, language=language)
 
 
 def _system_note(ticket: Ticket, text: str) -> TicketMessage:
@@ -327,6 +364,10 @@ def ticket_customer_message(
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status in (Status.RESOLVED, Status.CLOSED) and not reopenable(ticket):
         raise TicketError("This ticket was closed too long ago to reopen; please open a new one.")
+    _subject, body_text, body_html, removed = _shield_customer_text(
+        subject="", body_text=body_text, body_html=body_html, customer=author, requester=from_email,
+        where="email" if inbound_email is not None else "web",
+    )
     message = TicketMessage.objects.create(
         ticket=ticket,
         kind=TicketMessage.Kind.CUSTOMER,
@@ -345,6 +386,9 @@ def ticket_customer_message(
     else:
         ticket.save(update_fields=["updated_at"])
     audit_event_record(ticket, actor=author, verb="ticket.customer_message", data={"message": message.pk})
+    if removed:
+        _secrets_told(ticket, removed, customer=author, email=from_email.strip().lower(), by_email=inbound_email is not None)
+    message.secrets_removed = removed
     if ticket.assignee_id:
         assignee = ticket.assignee
         transaction.on_commit(

@@ -59,6 +59,7 @@ def ticket_new(request):
             form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
         else:
             messages.success(request, _("Thank you. Your request %(ref)s is registered.") % {"ref": ticket.reference})
+            _warn_secrets(request, ticket.secrets_removed)
             return redirect("tickets:detail", reference=ticket.reference)
     return render(
         request,
@@ -80,7 +81,7 @@ def ticket_detail(request, reference):
     reply_form = ReplyForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and reply_form.is_valid():
         try:
-            services.ticket_customer_message(
+            message = services.ticket_customer_message(
                 ticket,
                 from_email=request.user.email,
                 author=request.user,
@@ -91,6 +92,7 @@ def ticket_detail(request, reference):
             reply_form.add_error(None, str(exc))
         else:
             messages.success(request, _("Your message was added."))
+            _warn_secrets(request, message.secrets_removed)
             return redirect("tickets:detail", reference=ticket.reference)
     return render(
         request,
@@ -162,3 +164,11 @@ def attachment_response(attachment) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def _warn_secrets(request, kinds) -> None:
+    """The secret shield's notice on the page, straight after sending (also in the notifications)."""
+    if kinds:
+        from safety.services import customer_language, secrets_notice
+
+        messages.warning(request, secrets_notice(kinds, language=customer_language(request.user)))

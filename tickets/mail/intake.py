@@ -223,6 +223,7 @@ def inbound_process(inbound: InboundEmail) -> IntakeResult:
         logger.exception("parser failed on inbound e-mail %s", inbound.pk)
         return _quarantine(inbound, result, f"parser error: {exc!r}"[:500])
     result.sender, result.subject, result.attachments = parsed.from_email, parsed.subject, _attachment_rows(parsed)
+    _redact_raw(inbound, parsed)
     try:
         with transaction.atomic():
             _serialise_by_message_id(parsed.message_id)
@@ -268,6 +269,50 @@ def inbound_process(inbound: InboundEmail) -> IntakeResult:
     result.outcome, result.reason = inbound.outcome, inbound.reason
     result.ticket = ticket.reference if ticket is not None else None
     return result
+
+
+_KEPT_HEADERS = ("From", "Reply-To", "To", "Cc", "Date", "Message-ID", "In-Reply-To", "References", "Auto-Submitted")
+
+
+def _redact_raw(inbound: InboundEmail, parsed: ParsedMessage) -> None:
+    """A message carrying a secret must not keep it in the stored raw bytes either.
+
+    The raw copy is replaced by one with the original threading headers and the shielded text
+    (re-running it gives the same ticket). The ticket services shield, record and tell the customer.
+    """
+    from email.message import EmailMessage
+    from email.parser import BytesHeaderParser
+    from email.policy import SMTP
+
+    from safety.shield import shield
+
+    from safety.services import attachment_secret_kinds
+
+    subject, text, html = shield(parsed.subject), shield(parsed.body_text), shield(parsed.body_html)
+    kinds = {f.kind for part in (subject, text, html) for f in part.findings}
+    for attachment in parsed.attachments:  # a .txt or PDF with a secret: the raw copy must not keep it either
+        kinds.update(attachment_secret_kinds(attachment.filename, attachment.content_type.lower(), attachment.payload))
+    kinds = sorted(kinds)
+    if not kinds:
+        return
+    original = BytesHeaderParser(policy=SMTP).parsebytes(bytes(inbound.raw))
+    redacted = EmailMessage(policy=SMTP)
+    for name in _KEPT_HEADERS:
+        for value in original.get_all(name, []):
+            try:
+                redacted[name] = str(value)
+            except (ValueError, TypeError):  # a malformed header the parser tolerated: left out of the copy
+                continue
+    redacted["Subject"] = subject.text
+    redacted["X-Desk-Redacted"] = ", ".join(kinds)
+    note = (
+        "[The desk's secret shield replaced the original message: it contained " + ", ".join(kinds)
+        + ". Attachments without secrets are on the ticket.]"
+    )
+    redacted.set_content((text.text or "") + "\n\n" + note + "\n")
+    # The one place the raw bytes change after they were stored: a secret must not stay in them.
+    InboundEmail.objects.filter(pk=inbound.pk).update(raw=redacted.as_bytes())
+    inbound.raw = redacted.as_bytes()
 
 
 class _Quarantine(Exception):

@@ -315,6 +315,15 @@ function widget(root) {
       statusLine.textContent = t("status-queued");
     } else if (frame.status === "active") {
       statusLine.textContent = t("status-active", { agent: frame.agent || t("support") });
+      if (frame.agent_code) {
+        // The agent's public code, checkable on the "is this really support?" page.
+        const verify = document.createElement("a");
+        verify.href = `${root.dataset.checkUrl}?value=${encodeURIComponent(frame.agent_code)}`;
+        verify.target = "_blank";
+        verify.rel = "noopener";
+        verify.textContent = t("agent-code", { code: frame.agent_code });
+        statusLine.append(" ", verify);
+      }
       queueLine.hidden = true;
     } else if (frame.status === "closed") {
       queueLine.hidden = true;
