@@ -485,6 +485,13 @@ class AgentChatConsumer(BaseChatConsumer):
         client_id, body = _client_id(frame), _body(frame)
         internal = bool(frame.get("internal", False))
         kind = ChatMessage.Kind.NOTE if internal else ChatMessage.Kind.AGENT
+        if kind == ChatMessage.Kind.AGENT:
+            from support.services.outbound_links import CredentialLinkRefused, outbound_check
+
+            try:
+                outbound_check(body)  # the desk never sends a link that asks for credentials
+            except CredentialLinkRefused as exc:
+                raise FrameError("invalid", str(exc)) from None
         public_id = frame.get("conversation")
         async with fastpath.conversation_lock(public_id if isinstance(public_id, str) else ""):
             saved = None

@@ -293,6 +293,13 @@ def conversation_message_post(
     removed = []
     if is_customer:
         body, removed = shield_customer_text(body)
+    elif not internal:
+        from support.services.outbound_links import CredentialLinkRefused, outbound_check
+
+        try:
+            outbound_check(body)  # the desk never sends a link that asks for credentials
+        except CredentialLinkRefused as exc:
+            raise ChatError(str(exc), code="invalid") from None
     now = timezone.now()
     kind = Kind.CUSTOMER if is_customer else (Kind.NOTE if internal else Kind.AGENT)
     try:

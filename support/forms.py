@@ -22,6 +22,14 @@ class DeskPasswordResetForm(PasswordResetForm):
     """Password reset mail goes through the outbox, in the user's language, with their anti-phishing phrase."""
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+        from urllib.parse import urlsplit
+
+        from django.conf import settings
+
         from support.services import email_queue_for_user
 
+        # The link points at the desk's configured address, never at the Host header of the request
+        # that asked for it (a forged Host would otherwise send the token to someone else's site).
+        base = urlsplit(settings.DESK_BASE_URL)
+        context = {**context, "protocol": base.scheme or "https", "domain": base.netloc}
         email_queue_for_user(context["user"], template="support/email/password_reset", context=context)

@@ -316,6 +316,13 @@ def ticket_reply(
     The first public reply satisfies the first-response clock; by default the ticket then waits on
     the customer, which pauses the resolution clock. Raises TicketLocked when another agent holds the claim.
     """
+    if not internal:
+        from support.services.outbound_links import CredentialLinkRefused, outbound_check
+
+        try:
+            outbound_check(body, body_html)
+        except CredentialLinkRefused as exc:
+            raise TicketError(str(exc)) from None
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.merged_into_id:
         raise TicketError("This ticket was merged; reply on the ticket it was merged into.")

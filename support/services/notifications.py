@@ -74,8 +74,10 @@ def email_queue(
 
     `attachments`: small text files as [{"filename", "content_type", "content"}].
     """
+    from support.services.outbound_links import outbound_check
     from support.tasks import email_send
 
+    outbound_check(subject, body_text, body_html)  # never a link that asks for credentials
     email = OutboundEmail.objects.create(
         to=to,
         subject=" ".join(subject.split())[:255],
