@@ -1,10 +1,15 @@
+import datetime as dt
+
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework import serializers
 
 from tickets.attachments import AttachmentRejected, files_from_uploads
 
 from tickets.forms import CATEGORY_FIELDS, STRUCTURED_FIELDS
 from tickets.models import Ticket, TicketAttachment, TicketMessage
+
+EARLIEST_OCCURRED = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -76,6 +81,12 @@ class TicketCreateSerializer(AttachmentsMixin):
     payment_method = serializers.CharField(max_length=64, required=False, allow_blank=True)
     order_reference = serializers.CharField(max_length=64, required=False, allow_blank=True)
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate_occurred_at(self, value):
+        # A year-1075 time came back in Shanghai's local mean time (+08:05:43), which is no RFC 3339 offset.
+        if value is not None and not (EARLIEST_OCCURRED <= value <= timezone.now() + dt.timedelta(days=1)):
+            raise serializers.ValidationError("Give a time from 2000 until now.")
+        return value
 
     def validate(self, data):
         wanted = CATEGORY_FIELDS.get(data["category"], ())
