@@ -81,7 +81,6 @@ INSTALLED_APPS = [
     "kyc",
     "complaints",
     "safety",
-    "helpcenter",
 ]
 
 MIDDLEWARE = [
