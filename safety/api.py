@@ -34,7 +34,7 @@ class CheckView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("value", str, required=True)], responses=VerdictSerializer)
     def get(self, request):
-        value = (request.query_params.get("value") or "").strip()
+        value = "".join(ch for ch in (request.query_params.get("value") or "") if ch.isprintable()).strip()
         if not value:
             raise ValidationError({"value": ["Paste the address, number, account, site or agent code to check."]})
         if len(value) > 500:

@@ -199,7 +199,8 @@ def check_contact(value: str) -> Verdict:
     from safety.models import OfficialContact
     from support.models import AgentProfile
 
-    value = (value or "").strip()[:500]
+    # Control characters (a NUL cannot even be stored in a PostgreSQL text) are never part of a contact.
+    value = "".join(ch for ch in (value or "") if ch.isprintable()).strip()[:500]
     kind = detect_kind(value)
     ok_advice = str(_("Still, never share passwords, codes, private keys or seed phrases: not even with us."))
     if kind == "agent":

@@ -110,3 +110,9 @@ def test_api_is_public_and_validates_input(registry):
 
 def test_registry_values_are_stored_normalised(registry):
     assert set(OfficialContact.objects.values_list("value", flat=True)) >= {"okx.com", "support@okx.com", "+862160801234", "okx_official", "okx"}
+
+
+def test_control_characters_are_not_an_error(client, registry):
+    assert APIClient().get("/api/check/", {"value": "okx\x00.com"}).status_code == 200
+    assert APIClient().get("/api/check/", {"value": "\x00"}).status_code == 400
+    assert client.get("/check/", {"value": "support@okx.com\x00"}).status_code == 200
