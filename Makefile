@@ -22,6 +22,7 @@ migrate: setup
 
 run: migrate
 	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py seed_help
 	@echo ""
 	@echo "  Personal area: http://localhost:$(DESK_PORT)/"
 	@echo "  Admin:         http://localhost:$(DESK_PORT)/admin/"

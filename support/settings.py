@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "kyc",
     "complaints",
     "safety",
+    "helpcenter",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from support import api, views
 from callbacks import api as callbacks_api
 from kyc import api as kyc_api
 from complaints import api as complaints_api
+from helpcenter import api as helpcenter_api
 from safety import api as safety_api
 from tickets import api as tickets_api
 from support.forms import DeskPasswordResetForm
@@ -61,6 +62,8 @@ api_urls = [
     path("complaints/", complaints_api.ComplaintListView.as_view(), name="api-complaints"),
     path("complaints/<str:reference>/", complaints_api.ComplaintDetailView.as_view(), name="api-complaint"),
     path("check/", safety_api.CheckView.as_view(), name="api-check"),
+    path("help/search/", helpcenter_api.HelpSearchView.as_view(), name="api-help-search"),
+    path("help/articles/<str:slug>/", helpcenter_api.HelpArticleView.as_view(), name="api-help-article"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: the Content-Security-Policy allows no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -83,6 +86,7 @@ urlpatterns = [
     path("verification/", include("kyc.urls")),
     path("complaints/", include("complaints.urls")),
     path("check/", include("safety.urls")),
+    path("help/", include("helpcenter.urls")),
     path("api/", include(api_urls)),
     path("admin/", admin.site.urls),
 ]

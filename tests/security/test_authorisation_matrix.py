@@ -80,6 +80,8 @@ def world(db, settings):
     from chat import services as chat_services
     from chat.models import ChatAttachment, Conversation
     from complaints.services import complaint_open
+    from helpcenter import content as help_content
+    from helpcenter.services import content_load as help_content_load
     from kyc import services as kyc_services
     from support.models import Language
     from support.services.notifications import notification_send
@@ -112,6 +114,7 @@ def world(db, settings):
         document = submitted(case, a.user)
         complaint = complaint_open(a.user, source_type="ticket", source_reference=ticket.reference, reason="Nobody answered my withdrawal question.")
         notification = notification_send(a.user, kind="ticket", message="Your ticket was answered", url=f"/tickets/{ticket.reference}/")
+        help_content_load(help_content.CATEGORIES[:1], help_content.ARTICLES[:1])  # one public help article
     return SimpleNamespace(
         users=users, profile=a, ticket=ticket, attachment=ticket.messages.first().attachments.first(),
         conversation=conversation, chat_attachment=ChatAttachment.objects.get(conversation=conversation),
@@ -139,6 +142,7 @@ def page_kwargs(name: str, world) -> dict:
     values = {
         "reference": reference, "public_id": public_id, "attachment_id": attachment_id, "page_id": world.page.public_id,
         "notification_id": world.notification.pk, "fmt": "txt", "uidb64": world.reset[0], "token": world.reset[1],
+        "slug": "account" if name == "helpcenter:category" else "support-hours",
     }
     return values
 
@@ -191,6 +195,12 @@ PAGES = {
     "set_language": row("405 405 405 405 405 405 405"),
     "healthz": row("200 200 200 200 200 200 200"),
     "safety:check": row("200 200 200 200 200 200 200"),  # the public "is this really support?" checker
+    # The help centre: public, read-only but for the helpful vote (POST).
+    "helpcenter:home": row("200 200 200 200 200 200 200"),
+    "helpcenter:search": row("200 200 200 200 200 200 200"),
+    "helpcenter:category": row("200 200 200 200 200 200 200"),
+    "helpcenter:article": row("200 200 200 200 200 200 200"),
+    "helpcenter:vote": row("405 405 405 405 405 405 405"),
     # Supervisor pages.
     "supervisor:dashboard": row("login 403 403 403 200 403 403"),
     "supervisor:at_risk": row("login 403 403 403 200 403 403"),
@@ -273,6 +283,7 @@ UNSAFE = {
     "kyc:upload": row("login ok 404 403 403 403 403"),
     "kyc:remove": row("login ok 404 403 403 403 403"),
     "kyc:submit": row("login ok 404 403 403 403 403"),
+    "helpcenter:vote": row("302 302 302 302 302 302 302"),  # anyone's own vote (no answer given: nothing stored)
 }
 
 # Every operation of the OpenAPI schema. GETs are sent by everyone; other methods (an empty JSON body) by every
@@ -284,6 +295,8 @@ API = {
     ("GET", "/api/customers/{account_number}/"): row("403 200 404 404 200 404 404"),
     ("GET", "/api/contact/"): row("200 200 200 200 200 200 200"),
     ("GET", "/api/check/"): row("400 400 400 400 400 400 400"),  # public; 400: no value given
+    ("GET", "/api/help/search/"): row("400 400 400 400 400 400 400"),  # public; 400: no question given
+    ("GET", "/api/help/articles/{slug}/"): row("200 200 200 200 200 200 200"),  # public
     ("POST", "/api/auth/token/"): row("400 400 400 400 400 400 400"),  # public; 400: no credentials
     ("GET", "/api/tickets/"): row("403 200 200 200 200 200 200"),  # one's own, or the queue for staff
     ("POST", "/api/tickets/"): row("403 ok 400 403 403 403 403"),
@@ -345,6 +358,7 @@ def api_url(path: str, world) -> str:
         .replace("{page_id}", str(world.page.public_id))
         .replace("{attachment_id}", str(world.attachment.pk))
         .replace("{account_number}", world.profile.account_number)
+        .replace("{slug}", "support-hours")
     )
 
 
