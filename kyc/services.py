@@ -61,10 +61,18 @@ def case_details_update(
         status__in=Document.UNDER_REVIEW
     ).exists():
         raise KycError(_("Your details cannot be changed while documents are being reviewed or after verification. Contact support to change them."))
-    case.legal_name = " ".join(legal_name.split())
+    from safety.services import secrets_notify, shield_fields
+
+    cleaned, removed = shield_fields(
+        {"legal_name": legal_name, "address": address, "country": country}, ["legal_name", "address", "country"],
+        customer=actor, where="kyc",
+    )
+    if removed:
+        secrets_notify(actor, removed, url="/verification/")
+    case.legal_name = " ".join(cleaned["legal_name"].split())
     case.date_of_birth = date_of_birth
-    case.address = address.strip()
-    case.country = country.strip()
+    case.address = cleaned["address"].strip()
+    case.country = cleaned["country"].strip()
     case.save(update_fields=["legal_name", "date_of_birth", "address", "country", "updated_at"])
     audit_event_record(case, actor=actor, verb="kyc.details_updated")
     return case

@@ -280,3 +280,16 @@ def test_drafts_never_submitted_expire_with_their_files(case, settings, django_c
     assert list(Document.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert len(private_files_in(settings)) == 2
     assert AuditEvent.objects.filter(verb="kyc.draft_expired", object_id=str(stale.pk)).exists()
+
+
+def test_registered_details_pass_the_secret_shield(profile):
+    from safety.models import SecretEvent
+
+    case = services.case_get_or_create(profile)
+    services.case_details_update(
+        case, actor=profile.user, legal_name="Zhang San", date_of_birth=dt.date(1990, 5, 17),
+        address="1 Century Ave, Shanghai. password: Hunter2Hunter2", country="China",
+    )
+    case.refresh_from_db()
+    assert "Hunter2Hunter2" not in case.address and "[password removed]" in case.address
+    assert SecretEvent.objects.filter(kind="password", where="kyc").exists()
