@@ -42,6 +42,7 @@ def fill(cases: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM support_slaclock")
         if cursor.fetchone()[0] == cases:
+            _buckets(cursor)
             cursor.execute("ANALYZE support_slaclock")  # extended statistics are built by ANALYZE
             return
         cursor.execute("TRUNCATE support_slaevent, support_slaclock RESTART IDENTITY CASCADE")
@@ -67,7 +68,16 @@ def fill(cases: int) -> None:
             """.replace("g % 5", "g %% 5").replace("g % 6", "g %% 6").replace("(g / 7) % 6", "(g / 7) %% 6"),
             [ct, calendar, cases, cases, cases, cases, cases, cases, cases, cases],
         )
+        _buckets(cursor)
         cursor.execute("ANALYZE support_slaclock")
+
+
+def _buckets(cursor) -> None:
+    """The response-time bucket the desk stores when a clock is met (sla_clock_satisfy)."""
+    cursor.execute(
+        "UPDATE support_slaclock SET response_bucket = floor(ln(greatest(EXTRACT(EPOCH FROM met_at - started_at)::float8, 1))"
+        " / ln(1.05))::int WHERE met_at IS NOT NULL AND response_bucket IS NULL"
+    )
 
 
 def main():

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from support.channel_apps import ChannelAppConfig
 from support.models import SLAClock, Team
+from support.services.sla import BUCKET_BASE  # the one definition of the response-time bucket width
 
 # The clock that stands for "the case" when counting cases (one per case).
 CASE_METRICS = ("first_response", "document_review", "callback_punctuality")
@@ -186,10 +187,9 @@ def escalated(filters: Filters, *, limit: int = 200) -> list[SLAClock]:
 
 
 # One pass on PostgreSQL: compliance per channel, volumes per category and language, and a
-# histogram of response times (buckets 5 % wide on a log scale) in a single GROUPING SETS scan.
+# histogram of response times (buckets 5 % wide on a log scale, stored on the clock when it is met).
 # Percentiles come from the histogram (within 2.5 %) when more than EXACT_LIMIT promises were met
 # in the period; below that the exact percentile_cont query runs (cheap on few rows).
-BUCKET_BASE = 1.05
 EXACT_LIMIT = 50_000
 
 
@@ -197,18 +197,16 @@ def _one_pass(filters: Filters) -> dict:
     """One hash aggregate over the period's clocks, folded in Python into compliance per channel,
     volume per category and language, and a response-time histogram per channel and metric."""
     sql, params = _in_period(filters).values(
-        "channel", "metric", "category", "language", "state", "started_at", "due_at", "met_at", "breached_at"
+        "channel", "metric", "category", "language", "state", "due_at", "met_at", "breached_at", "response_bucket"
     ).query.sql_with_params()
     query = f"""
-        SELECT channel, metric, category, language, bucket,
+        SELECT channel, metric, category, language, response_bucket,
                COUNT(*) FILTER (WHERE state = 'met' AND breached_at IS NULL AND met_at <= due_at),
                COUNT(*) FILTER (WHERE breached_at IS NOT NULL OR state = 'breached' OR (state = 'met' AND met_at > due_at)),
                COUNT(*) FILTER (WHERE state IN ('running', 'paused') AND breached_at IS NULL),
                COUNT(*) FILTER (WHERE met_at IS NOT NULL)
-        FROM (SELECT *, CASE WHEN met_at IS NULL THEN NULL
-                        ELSE floor(ln(greatest(EXTRACT(EPOCH FROM met_at - started_at)::float8, 1)) / ln({BUCKET_BASE}))::int END AS bucket
-              FROM ({sql}) AS clocks) AS t
-        GROUP BY channel, metric, category, language, bucket
+        FROM ({sql}) AS clocks
+        GROUP BY channel, metric, category, language, response_bucket
     """
     with transaction.atomic(), connection.cursor() as cursor:
         # Enough memory to keep the aggregate's hash table in memory over a year of cases.

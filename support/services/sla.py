@@ -246,7 +246,8 @@ def sla_clock_satisfy(case, *, metric: str, at: dt.datetime | None = None) -> SL
         return None
     clock.state = SLAClock.State.MET
     clock.met_at = at
-    clock.save(update_fields=["state", "met_at"])
+    clock.response_bucket = response_bucket(clock.started_at, at)
+    clock.save(update_fields=["state", "met_at", "response_bucket"])
     return clock
 
 
@@ -315,3 +316,13 @@ def sla_clock_breach(case, *, metric: str, at: dt.datetime | None = None) -> SLA
 def sla_clocks_assign(case, *, assignee) -> int:
     """Record who now holds the case on its active clocks (the dashboard's team filter, breach notices)."""
     return SLAClock.objects.filter(state__in=SLAClock.ACTIVE_STATES, **_case_filter(case)).update(assignee=assignee)
+
+
+BUCKET_BASE = 1.05
+
+
+def response_bucket(started_at: dt.datetime, met_at: dt.datetime) -> int:
+    """The histogram bucket of a response time: floor(log_1.05(seconds)), one second at least."""
+    import math
+
+    return math.floor(math.log(max((met_at - started_at).total_seconds(), 1.0)) / math.log(BUCKET_BASE))

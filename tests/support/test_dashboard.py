@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from support import dashboard
 from support.models import SLAClock, Team
 from support.selectors import default_calendar
+from support.services.sla import response_bucket
 from tests.factories import AgentFactory, SupervisorFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def clock(n, *, channel="email", metric="first_response", started, due, met=None
         channel=channel, metric=metric, content_type=ContentType.objects.get_for_model(SLAClock), object_id=str(n),
         calendar=default_calendar(), target=due - started, started_at=started, due_at=due, met_at=met, breached_at=breached,
         warn_at=warn, escalated_at=escalated, category=category, language=language, assignee=assignee,
-        state=state or ("met" if met else "running"),
+        state=state or ("met" if met else "running"), response_bucket=response_bucket(started, met) if met else None,
     )
 
 
@@ -172,3 +173,13 @@ def test_approximate_percentiles_from_the_histogram_are_within_three_percent(mon
     row = approx["percentiles"][0]
     for q in ("p50", "p90"):
         assert abs(row[q].total_seconds() / exact[row["metric"]][q].total_seconds() - 1) < 0.03
+
+
+def test_a_met_clock_stores_its_response_time_bucket(customer):
+    from support.services import sla_clock_satisfy, sla_clock_start
+
+    profile = customer.customer_profile
+    clock = sla_clock_start(profile, channel="complaint", metric="first_response", at=NOW)
+    sla_clock_satisfy(profile, metric="first_response", at=NOW + dt.timedelta(minutes=10))
+    clock.refresh_from_db()
+    assert clock.response_bucket == response_bucket(NOW, NOW + dt.timedelta(minutes=10)) == 131  # 1.05**131 ≈ 596 s
