@@ -27,6 +27,7 @@ from chat.permissions import (
 )
 from support.models import User
 from support.services.notifications import user_group
+from support.services.outbound_links import CredentialLinkRefused, outbound_check
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -486,8 +487,6 @@ class AgentChatConsumer(BaseChatConsumer):
         internal = bool(frame.get("internal", False))
         kind = ChatMessage.Kind.NOTE if internal else ChatMessage.Kind.AGENT
         if kind == ChatMessage.Kind.AGENT:
-            from support.services.outbound_links import CredentialLinkRefused, outbound_check
-
             try:
                 outbound_check(body)  # the desk never sends a link that asks for credentials
             except CredentialLinkRefused as exc:

@@ -32,6 +32,7 @@ from support.services import (
     sla_clock_start,
     sla_policy_for,
 )
+from support.services.outbound_links import CredentialLinkRefused, outbound_check
 from support.services.sla import sla_clocks_assign
 from tickets.attachments import IncomingFile, attachment_check
 
@@ -294,8 +295,6 @@ def conversation_message_post(
     if is_customer:
         body, removed = shield_customer_text(body)
     elif not internal:
-        from support.services.outbound_links import CredentialLinkRefused, outbound_check
-
         try:
             outbound_check(body)  # the desk never sends a link that asks for credentials
         except CredentialLinkRefused as exc:

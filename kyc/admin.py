@@ -13,6 +13,7 @@ from kyc.forms import ReviewForm
 from kyc.models import Document, VerificationCase
 from kyc.permissions import can_review
 from kyc.selectors import review_document_get
+from support.admin import ReadOnlyAdmin
 from support.services.audit import audit_event_record
 
 
@@ -150,7 +151,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(VerificationCase)
-class VerificationCaseAdmin(admin.ModelAdmin):
+class VerificationCaseAdmin(ReadOnlyAdmin):
     list_display = ["customer", "status", "legal_name", "country", "verified_at", "updated_at"]
     list_filter = ["status"]
     search_fields = ["=customer__account_number", "=customer__user__email"]
@@ -162,13 +163,4 @@ class VerificationCaseAdmin(admin.ModelAdmin):
         return can_review(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return can_review(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # the customer keeps their details; reviewers decide documents
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        return can_review(request.user)  # read-only: the customer keeps their details; reviewers decide documents

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from kyc import services, views
 from kyc.models import Document, DocumentPage, VerificationCase
-from kyc.selectors import document_get_for_customer, documents_of_case, page_get_for
+from kyc.selectors import document_get_for_customer, documents_of_case
 from kyc.texts import reason_help
 from support.permissions import customer_profile_of
 
@@ -177,10 +177,4 @@ class FileView(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request, page_id):
-        page = page_get_for(request.user, page_id)
-        try:
-            data = services.page_read(page, user=request.user, request=request)
-        except services.KycError:
-            raise Http404 from None
-        name = f"{page.document.doc_type}-{page.number}.{views.EXTENSIONS[page.clean_content_type]}"
-        return views.file_response(data, content_type=page.clean_content_type, filename=name)
+        return views.page_download(request, page_id)

@@ -183,6 +183,11 @@ def file_response(data: bytes, *, content_type: str, filename: str) -> HttpRespo
 @require_GET
 def page_file(request, page_id, original=False):
     """The owner or a reviewer reads a page (the re-encoded copy; reviewers may fetch the original); audited."""
+    return page_download(request, page_id, original=original)
+
+
+def page_download(request, page_id, *, original: bool = False) -> HttpResponse:
+    """The one way a page's bytes leave the vault (pages and API): authorised, audited, a no-store download."""
     page = page_get_for(request.user, page_id)
     if original and not can_review(request.user):
         raise Http404

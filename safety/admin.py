@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from safety.models import OfficialContact, SecretEvent
+from support.admin import ReadOnlyAdmin
 
 
 @admin.register(OfficialContact)
@@ -13,18 +14,9 @@ class OfficialContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(SecretEvent)
-class SecretEventAdmin(admin.ModelAdmin):
+class SecretEventAdmin(ReadOnlyAdmin):
     """What the shield removed: kinds and places only, never a value."""
 
     list_display = ["created_at", "kind", "where", "customer"]
     list_filter = ["kind", "where"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

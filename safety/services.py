@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from safety.models import SecretEvent
-from safety.shield import Shielded, shield
+from safety.shield import shield
 from support.models import User
 from support.services.audit import audit_event_record
 
@@ -31,14 +31,6 @@ NAMES = {
     "api_key": _("an API key or secret"),
     "card_number": _("a full card number"),
 }
-
-
-def text_shield(text: str, *, customer: User | None = None, where: str, case=None) -> Shielded:
-    """Shield `text` (a message body, subject, summary or form field); record and return what was removed."""
-    result = shield(text or "")
-    if result.findings:
-        secrets_record(result.kinds, customer=customer, where=where, case=case)
-    return result
 
 
 def secrets_record(kinds: list[str], *, customer: User | None, where: str, case=None) -> None:

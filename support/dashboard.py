@@ -76,13 +76,15 @@ def compliance(filters: Filters) -> list[dict]:
         )
         .order_by("channel")
     )
-    out = []
-    for row in rows:
-        decided = row["met"] + row["breached"]
-        row["compliance"] = round(100 * row["met"] / decided, 1) if decided else None
-        row["label"] = SLAClock.Channel(row["channel"]).label
-        out.append(row)
-    return out
+    return [_compliance_row(row["channel"], row["met"], row["breached"], row["open"]) for row in rows]
+
+
+def _compliance_row(channel: str, met: int, breached: int, open_: int) -> dict:
+    decided = met + breached
+    return {
+        "channel": channel, "met": met, "breached": breached, "open": open_,
+        "compliance": round(100 * met / decided, 1) if decided else None, "label": SLAClock.Channel(channel).label,
+    }
 
 
 def percentiles(filters: Filters) -> list[dict]:
@@ -230,15 +232,8 @@ def _one_pass(filters: Filters) -> dict:
         if bucket is not None and met_any:
             per = hist.setdefault((channel, metric), {})
             per[bucket] = per.get(bucket, 0) + met_any
-    compliance_rows = []
-    for channel, (met, breached, open_) in sorted(comp.items()):
-        decided = met + breached
-        compliance_rows.append({
-            "channel": channel, "met": met, "breached": breached, "open": open_,
-            "compliance": round(100 * met / decided, 1) if decided else None, "label": SLAClock.Channel(channel).label,
-        })
     return {
-        "compliance": compliance_rows,
+        "compliance": [_compliance_row(channel, *totals) for channel, totals in sorted(comp.items())],
         "by_category": [{"key": k, "n": n} for k, n in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))],
         "by_language": [{"key": k, "n": n} for k, n in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))],
         "histograms": {key: sorted(per.items()) for key, per in hist.items()},
