@@ -33,6 +33,17 @@ def conversation_messages(conversation: Conversation, *, after: int = 0, include
     return qs.order_by("seq")[:limit]
 
 
+def conversation_latest_customer_texts(conversation: Conversation, *, limit: int = 3) -> list[str]:
+    """The customer's latest messages in the chat, newest first (text only; notes and attachments left out)."""
+    rows = (
+        ChatMessage.objects.filter(conversation=conversation, kind=ChatMessage.Kind.CUSTOMER)
+        .exclude(body="")
+        .order_by("-seq")
+        .values_list("body", flat=True)[:limit]
+    )
+    return list(rows)
+
+
 def author_label(message: ChatMessage, *, for_staff: bool) -> str:
     if message.kind == ChatMessage.Kind.CUSTOMER:
         if for_staff and message.author:

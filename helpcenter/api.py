@@ -1,15 +1,21 @@
 """The help centre over REST, open to everyone (apps, the chat widget), read-only and rate-limited."""
+import re
+
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from helpcenter import selectors
+from chat.permissions import is_chat_agent
+from chat.selectors import conversation_get_for
+from helpcenter import assist, selectors
 from support.models.accounts import SUPPORT_LANGUAGES
+from tickets.permissions import is_ticket_staff
+from tickets.selectors import ticket_get_for
 
 
 class HelpThrottle(AnonRateThrottle):
@@ -89,3 +95,81 @@ class HelpArticleView(_Public):
             "updated_at": view.article.updated_at, "related": selectors.related_articles(view.article, language=language),
             "url": view.article.get_absolute_url(),
         }).data)
+
+
+# -- agent assistance: articles and canned replies beside a case (docs/chat-protocol.md) ---------------------
+
+
+class AgentAssistThrottle(UserRateThrottle):
+    scope = "agent-assist"
+    rate = "120/min"  # the console asks once per customer message (debounced) and per chat opened
+
+
+class ArticleSuggestionSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField(help_text="In the customer's language, or English when the article is not translated.")
+    language = serializers.CharField(help_text="Language of the title and of the page the link opens.")
+    snippet = serializers.CharField(help_text="Plain-text excerpt.")
+    url = serializers.CharField(help_text="Absolute URL on the desk's address, opening in that language.")
+    insert_text = serializers.CharField(help_text='What "Insert link" puts into the reply: "Title: URL".')
+
+
+class CannedSuggestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    language = serializers.CharField()
+    category = serializers.CharField(help_text="Empty for a general reply.")
+    body = serializers.CharField(help_text="Placeholders filled for this case; one without a value stays as written.")
+    match = serializers.ChoiceField(choices=["category", "general"])
+
+
+class AgentSuggestionsSerializer(serializers.Serializer):
+    language = serializers.CharField(help_text="The case's language.")
+    articles = ArticleSuggestionSerializer(many=True)
+    canned = CannedSuggestionSerializer(many=True, help_text="Best first: the case's category, then general replies.")
+
+
+_CASE_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+class AgentSuggestionsView(APIView):
+    """Help articles and canned replies for one case an agent works on: `ticket=<reference>` or
+    `conversation=<chat id>`. Agents only (anyone else 403); a case the agent may not see is a 404, as in the
+    console and the admin: a chat must be assigned or offered to them (supervisors: any)."""
+
+    throttle_classes = [AgentAssistThrottle]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("ticket", str, required=False, description="A ticket's reference (SUP-…)."),
+            OpenApiParameter("conversation", str, required=False, description="A chat's id, as in the console."),
+        ],
+        responses={
+            200: AgentSuggestionsSerializer,
+            404: OpenApiResponse(
+                response=inline_serializer("AgentSuggestionsNotFound", {"detail": serializers.CharField()}),
+                description="No such ticket or chat, or not one this agent may see.",
+            ),
+        },
+    )
+    def get(self, request):
+        user = request.user
+        if not (is_ticket_staff(user) or is_chat_agent(user)):
+            raise PermissionDenied("Suggestions are for agents.")
+        reference = (request.query_params.get("ticket") or "").strip()
+        public_id = (request.query_params.get("conversation") or "").strip()
+        if bool(reference) == bool(public_id):
+            raise ValidationError({"detail": "Give either ticket or conversation."})
+        if not _CASE_ID.fullmatch(reference or public_id):
+            raise Http404
+        if reference:
+            ticket = ticket_get_for(user, reference)
+            if not is_ticket_staff(user):
+                raise Http404
+            found = assist.suggestions_for_ticket(ticket, agent=user)
+        else:
+            conversation = conversation_get_for(user, public_id)
+            if not is_chat_agent(user) or conversation.customer_id == user.pk:
+                raise Http404
+            found = assist.suggestions_for_conversation(conversation, agent=user)
+        return Response(AgentSuggestionsSerializer(found).data)

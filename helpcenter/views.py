@@ -30,7 +30,8 @@ def category(request, slug):
 
 @require_GET
 def article(request, slug):
-    language = selectors.language_of(request)
+    # ?language= picks the article's language: the links agents send open in the customer's language.
+    language = selectors.language_of(request, request.GET.get("language"))
     view = selectors.article_get(slug, language=language, include_drafts=request.user.is_staff)
     if view is None:
         raise Http404

@@ -64,6 +64,7 @@ api_urls = [
     path("check/", safety_api.CheckView.as_view(), name="api-check"),
     path("help/search/", helpcenter_api.HelpSearchView.as_view(), name="api-help-search"),
     path("help/articles/<str:slug>/", helpcenter_api.HelpArticleView.as_view(), name="api-help-article"),
+    path("agent/suggestions/", helpcenter_api.AgentSuggestionsView.as_view(), name="api-agent-suggestions"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: the Content-Security-Policy allows no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

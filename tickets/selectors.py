@@ -1,9 +1,12 @@
 """Read queries for tickets shared by the customer pages, the API and the admin."""
-from django.db.models import Prefetch, QuerySet
+import re
+
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Left
 from django.http import Http404
 
 from support.models import User
-from tickets.models import Ticket, TicketAttachment, TicketMessage
+from tickets.models import CannedReply, Ticket, TicketAttachment, TicketMessage
 from tickets.permissions import can_view_ticket, is_ticket_staff
 
 
@@ -47,3 +50,58 @@ def attachment_get_for(user: User, reference: str, attachment_id: int) -> Ticket
 def customer_open_tickets(user: User, *, exclude: Ticket | None = None) -> QuerySet[Ticket]:
     qs = Ticket.objects.filter(customer=user, status__in=Ticket.OPEN_STATUSES)
     return qs.exclude(pk=exclude.pk) if exclude else qs
+
+
+def ticket_latest_customer_texts(ticket: Ticket, *, limit: int = 3, chars: int = 4000) -> list[str]:
+    """The customer's latest messages on the ticket, newest first, each cut to its first `chars` characters."""
+    rows = (
+        TicketMessage.objects.filter(ticket=ticket, kind=TicketMessage.Kind.CUSTOMER)
+        .order_by("-created_at", "-id")
+        .annotate(head=Left("body_text", chars))
+        .values_list("head", flat=True)[:limit]
+    )
+    return list(rows)
+
+
+# Canned replies ---------------------------------------------------------------------------------------------
+
+CANNED_PLACEHOLDERS = ("customer_name", "reference", "agent_name", "subject")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(CANNED_PLACEHOLDERS) + r")\}")
+
+
+def canned_fill(body: str, values: dict[str, str | None]) -> str:
+    """The reply with its known placeholders filled; one without a value (and any other {name}) stays as written."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1)) or m.group(0), body)
+
+
+def ticket_placeholders(ticket: Ticket, agent: User) -> dict[str, str]:
+    customer = ticket.customer
+    return {
+        "customer_name": (customer.get_full_name() if customer else "") or ticket.requester_email,
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "agent_name": agent.get_full_name() or agent.email,
+    }
+
+
+def canned_replies_for_case(*, category: str, language: str, limit: int = 5) -> list[CannedReply]:
+    """Canned replies that fit a case, best first: its category in its language, general ones in its language,
+    then the same two in English. Each reply carries `match` ("category" or "general")."""
+    languages = [language] if language == "en" else [language, "en"]
+    replies = (
+        CannedReply.objects.filter(Q(category=category) | Q(category=""), language__in=languages)
+        .annotate(
+            rank=Case(
+                When(category=category, language=language, then=Value(0)),
+                When(category="", language=language, then=Value(1)),
+                When(category=category, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("rank", "title", "id")[:limit]
+    )
+    out = list(replies)
+    for reply in out:
+        reply.match = "category" if reply.category else "general"
+    return out

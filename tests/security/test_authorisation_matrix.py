@@ -293,6 +293,8 @@ API = {
     ("GET", "/api/me/"): row("403 200 200 200 200 200 200"),
     ("PATCH", "/api/me/"): row("403 ok ok 400 400 400 400"),  # one's own profile; staff have none here
     ("GET", "/api/customers/{account_number}/"): row("403 200 404 404 200 404 404"),
+    # Agent assistance for one case named in the query (AGENT_SUGGESTIONS below); without one, 400 for agents.
+    ("GET", "/api/agent/suggestions/"): row("403 403 403 400 400 403 400"),
     ("GET", "/api/contact/"): row("200 200 200 200 200 200 200"),
     ("GET", "/api/check/"): row("400 400 400 400 400 400 400"),  # public; 400: no value given
     ("GET", "/api/help/search/"): row("400 400 400 400 400 400 400"),  # public; 400: no question given
@@ -458,6 +460,21 @@ def test_every_api_url_pattern_is_in_the_schema_or_listed(world):
             continue
         assert name in API_OUTSIDE_SCHEMA, f"/{route} ({name}) is neither in the OpenAPI schema nor in API_OUTSIDE_SCHEMA"
         assert observe(reverse(name), who) == API_OUTSIDE_SCHEMA[name]
+
+
+# GET /api/agent/suggestions/ for A's ticket and A's chat: agents only (customers, A included, and the scheduler
+# 403); the chat is neither assigned nor offered to anyone, so only the supervisor may see it (others 404).
+AGENT_SUGGESTIONS = {
+    "ticket": row("403 403 403 200 200 403 200"),
+    "conversation": row("403 403 403 404 200 403 404"),
+}
+
+
+def test_agent_suggestions_follow_the_case_rules(world):
+    who = clients(world)
+    cases = {"ticket": world.ticket.reference, "conversation": world.conversation.public_id}
+    observed = {kind: observe(f"/api/agent/suggestions/?{kind}={value}", who) for kind, value in cases.items()}
+    assert observed == AGENT_SUGGESTIONS
 
 
 def admin_patterns():
