@@ -17,12 +17,13 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy as _
 
+from helpcenter.assist import suggestions_for_ticket
 from support.models import User
 from support import admin_filters
 from support.paginator import EstimatedCountPaginator
 from tickets import services
 from tickets.models import CannedReply, InboundEmail, Ticket
-from tickets.selectors import customer_open_tickets, ticket_thread
+from tickets.selectors import canned_fill, customer_open_tickets, ticket_placeholders, ticket_thread
 
 
 # The request being served, so the agents list is read once per request (filter and action form).
@@ -270,12 +271,19 @@ class TicketAdmin(admin.ModelAdmin):
         ticket = self.get_object(request, object_id)
         extra = extra_context or {}
         if ticket is not None:
+            suggested = suggestions_for_ticket(ticket, agent=request.user)
+            placeholders = ticket_placeholders(ticket, request.user)
             extra.update(
                 thread=ticket_thread(ticket, include_internal=True),
                 reply_form=ReplyForm(),
+                suggested_articles=suggested.articles,
+                # The replies that fit this ticket first, then the rest in its language and English.
+                canned_suggested=suggested.canned,
                 canned=[
-                    {"title": c.title, "body": c.body.format_map(_Placeholders(ticket, request.user))}
-                    for c in CannedReply.objects.filter(language__in=[ticket.language, "en"])[:50]
+                    {"title": c.title, "body": canned_fill(c.body, placeholders)}
+                    for c in CannedReply.objects.filter(language__in=[ticket.language, "en"]).exclude(
+                        pk__in=[c.id for c in suggested.canned]
+                    )[:50]
                 ],
                 other_items=customer_open_tickets(ticket.customer, exclude=ticket)[:20] if ticket.customer_id else [],
                 claimed_by_other=_claimed_by_other(ticket, request.user),
@@ -321,22 +329,6 @@ def _claimed_by_other(ticket: Ticket, agent: User) -> bool:
     except services.TicketLocked:
         return True
     return False
-
-
-class _Placeholders(dict):
-    """Canned-reply placeholders; an unknown {name} stays as written instead of failing."""
-
-    def __init__(self, ticket: Ticket, agent: User):
-        customer = ticket.customer
-        super().__init__(
-            customer_name=(customer.get_full_name() if customer else "") or ticket.requester_email,
-            reference=ticket.reference,
-            subject=ticket.subject,
-            agent_name=agent.get_full_name() or agent.email,
-        )
-
-    def __missing__(self, key):
-        return "{" + key + "}"
 
 
 @admin.register(InboundEmail)

@@ -123,6 +123,34 @@ def test_ticket_page_shows_thread_canned_replies_and_other_items(client, agent, 
     assert other.reference in page
 
 
+def test_ticket_page_suggests_articles_and_lists_the_canned_replies_that_fit_first(client, agent, customer, settings):
+    import html
+
+    from helpcenter import content, search
+    from helpcenter.services import content_load
+
+    settings.DESK_BASE_URL = "https://desk.example.com"
+    search.reset_index()
+    content_load(content.CATEGORIES, content.ARTICLES)
+    ticket = make_ticket(customer, subject="Cannot log in", category="technical", body_text="I can't log in, the app says my password is wrong.")
+    CannedReply.objects.create(title="A verification", category="verification", body="About your documents")
+    CannedReply.objects.create(title="M technical", category="technical", body="Sorry about {subject}")
+    CannedReply.objects.create(title="Z general", body="Hello {customer_name}")
+    client.force_login(agent)
+    page = html.unescape(client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode())
+    panel = page.split("data-suggested-articles", 1)[1].split("</div>", 1)[0]
+    assert "Suggested articles" in panel
+    assert "<strong>I can't log in: what to try first</strong>" in panel
+    url = "https://desk.example.com/help/a/login-problems/"
+    assert f'<a href="{url}" target="_blank" rel="noopener">Open article</a>' in panel
+    assert f'data-insert-text="I can\'t log in: what to try first: {url}" data-insert-target="id_body">Insert link</button>' in panel
+    # Suggested (the ticket's category, then general) before the others; each reply once.
+    assert page.index("M technical") < page.index("Z general") < page.index("Other canned replies") < page.index("A verification")
+    assert page.count(">M technical<") == 1
+    assert 'data-canned="Sorry about Cannot log in"' in page
+    search.reset_index()
+
+
 def test_reply_and_note_from_the_ticket_page(client, agent, customer):
     ticket = make_ticket(customer)
     client.force_login(agent)

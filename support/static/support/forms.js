@@ -1,4 +1,6 @@
 // Behaviour the templates declare with data attributes (the Content-Security-Policy allows no inline handlers).
+import { insertAtCursor } from "./insert.js";
+
 // <select data-autosubmit>: choosing an option submits its form (language switch, category pickers).
 document.addEventListener("change", (event) => {
   const field = event.target.closest?.("[data-autosubmit]");
@@ -14,4 +16,13 @@ document.addEventListener("click", (event) => {
     target.value = button.dataset.canned;
     target.focus();
   }
+});
+
+// <button data-insert-text="Title: URL" data-insert-target="id_body">: puts the text into the reply box at the
+// caret, keeping what the agent typed (the admin ticket page's suggested articles).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("[data-insert-text]");
+  if (!button) return;
+  const target = document.getElementById(button.dataset.insertTarget || "id_body");
+  if (target) insertAtCursor(target, button.dataset.insertText);
 });
