@@ -331,3 +331,43 @@ def test_supervisor_watches_takes_over_and_requeues(desk, chat_open, tmp_path):
         panel.get_by_text("Waiting for an agent…").wait_for()
         _shot(page, "customer-requeued")
     assert errors == []
+
+
+def test_agent_sees_suggested_articles_and_inserts_a_link_at_the_cursor(desk, chat_open):
+    from helpcenter import content
+    from helpcenter.services import content_load
+
+    content_load(content.CATEGORIES, content.ARTICLES)
+    customer, agent, _conversation = _active_chat("I can't log in, the app says my password is wrong")
+    errors = []
+    with chromium() as browser:
+        console = _logged_in_page(browser, desk, agent, errors, "agent")
+        console.goto("/chat/console/")
+        console.locator("[data-pane]").get_by_text("the app says my password is wrong").wait_for()
+        panel = console.get_by_role("region", name="Suggested articles")
+        login = panel.get_by_role("listitem").filter(has_text="I can't log in: what to try first")
+        login.wait_for()
+        url = login.get_by_role("link", name="Open article").get_attribute("href")
+        assert url.startswith("http") and url.endswith("/help/a/login-problems/")
+        _shot(console, "suggested-articles")
+
+        # The agent has written a sentence and puts the caret where the link belongs.
+        reply = console.get_by_label("Reply")
+        reply.fill("Hello Li, please read and tell me if it helps.")
+        reply.evaluate("(box) => box.setSelectionRange(21, 21)")  # after "please read"
+        login.get_by_role("button", name="Insert link").click()
+        link_text = f"I can't log in: what to try first: {url}"
+        assert reply.input_value() == f"Hello Li, please read {link_text} and tell me if it helps."
+        assert reply.evaluate("(box) => box.selectionStart") == len("Hello Li, please read ") + len(link_text)
+        _shot(console, "suggested-article-inserted")
+
+        # The customer writes about something else: a moment later the panel follows.
+        page = _logged_in_page(browser, desk, customer, errors, "widget", width=1100)
+        widget = page.get_by_role("dialog", name="Chat with support")
+        widget.get_by_text("You are chatting with Ann.").wait_for()
+        widget.get_by_label("Message").fill("And how do I turn on two-factor authentication?")
+        widget.get_by_label("Message").press("Enter")
+        console.locator("[data-pane]").get_by_text("turn on two-factor authentication").wait_for()
+        panel.get_by_role("listitem").filter(has_text="Protect your account with two-factor authentication").wait_for()
+        assert reply.input_value() == f"Hello Li, please read {link_text} and tell me if it helps."  # what was typed stays
+    assert errors == []

@@ -1,6 +1,7 @@
 // The agent console: availability, queue, offers, several chats at once, customer context,
 // supervisor's view of every live chat (docs/chat-protocol.md, /ws/chat/agent/).
 import { ChatSocket, Thread, TypingSignal, duration, el, newClientId, postForm, strings, timeFormatter } from "./core.js";
+import { insertAtCursor } from "../support/insert.js";
 
 const root = document.getElementById("chat-console");
 if (root) consoleApp(root, JSON.parse(document.getElementById("chat-console-config").textContent));
@@ -197,6 +198,7 @@ function consoleApp(root, config) {
       case "message":
         if (chat && chat.thread.add(frame) && frame.kind === "customer") {
           chat.customerTyping = false;
+          suggestionsLater(chat);
           if (chat !== selectedChat() || document.hidden) {
             chat.unread += 1;
             chime([660]);
@@ -306,6 +308,7 @@ function consoleApp(root, config) {
       chat = {
         id, role: "mine", status: "active", customer: "", category: "", language: "", vip: false,
         context: null, unread: 0, readSent: 0, readTimer: null, customerTyping: false, ticket: null, typingTimer: null,
+        suggestions: null, suggestStale: true, suggestTimer: null, suggestAsked: 0,
       };
       chat.thread = new Thread({
         t, formatTime, outgoingKind: "agent", staff: true,
@@ -339,6 +342,7 @@ function consoleApp(root, config) {
     fillCanned(chat);
     renderTabs();
     renderChat(chat);
+    if (chat.suggestStale) loadSuggestions(chat);
     markRead(chat);
     chat.thread.list.lastElementChild?.scrollIntoView({ block: "end" });
     updateTitle();
@@ -403,12 +407,14 @@ function consoleApp(root, config) {
   function removeChat(id) {
     const chat = chats.get(id);
     chat?.typing.stop();
+    clearTimeout(chat?.suggestTimer);
     chats.delete(id);
     if (selected === id) {
       selected = null;
       $("[data-pane]").hidden = true;
       $("[data-pane-empty]").hidden = false;
       renderContext(null);
+      renderSuggestions(null);
     }
     renderTabs();
   }
@@ -444,6 +450,7 @@ function consoleApp(root, config) {
     $("[data-convert]").hidden = !canWrite;
     $("[data-takeover]").hidden = !(supervisor && live && chat.role !== "mine");
     renderContext(chat.context);
+    renderSuggestions(chat);
   }
 
   function renderContext(context) {
@@ -561,13 +568,17 @@ function consoleApp(root, config) {
       node.append(...replies.map((r) => option(r.id, r.title)));
       return node;
     };
-    const replies = config.canned || [];
+    // The replies that fit this chat (from the server, filled in) first; each reply is listed once.
+    const suggested = chat.suggestions?.canned || [];
+    const shown = new Set(suggested.map((r) => r.id));
+    const replies = (config.canned || []).filter((r) => !shown.has(r.id));
     const here = replies.filter((r) => !r.language || r.language === chat.language);
     const other = replies.filter((r) => r.language && r.language !== chat.language);
     canned.replaceChildren(option("", t("canned-placeholder")));
+    if (suggested.length) canned.append(group(t("canned-suggested"), suggested.map((r) => ({ id: `s:${r.id}`, title: r.title }))));
     if (here.length) canned.append(group(t("canned-this-language"), here));
     if (other.length) canned.append(group(t("canned-other"), other));
-    canned.hidden = replies.length === 0;
+    canned.hidden = replies.length + suggested.length === 0;
   }
 
   function agentFirstName() {
@@ -576,20 +587,100 @@ function consoleApp(root, config) {
   }
 
   canned.addEventListener("change", () => {
-    const chosen = (config.canned || []).find((r) => String(r.id) === canned.value);
+    const value = canned.value;
     canned.value = "";
     const chat = selectedChat();
-    if (!chosen || !chat) return;
-    const customerName = chat.context?.name || chat.customer || "";
-    const text = chosen.body
-      .replace(/\{customer_name\}/g, customerName || "{customer_name}")
-      .replace(/\{agent_name\}/g, agentFirstName() || "{agent_name}");
+    if (!chat) return;
+    let text;
+    if (value.startsWith("s:")) {
+      const chosen = (chat.suggestions?.canned || []).find((r) => `s:${r.id}` === value);
+      if (!chosen) return;
+      text = chosen.body; // filled in by the server for this chat
+    } else {
+      const chosen = (config.canned || []).find((r) => String(r.id) === value);
+      if (!chosen) return;
+      const customerName = chat.context?.name || chat.customer || "";
+      text = chosen.body
+        .replace(/\{customer_name\}/g, customerName || "{customer_name}")
+        .replace(/\{agent_name\}/g, agentFirstName() || "{agent_name}");
+    }
     const start = reply.selectionStart ?? reply.value.length;
     const end = reply.selectionEnd ?? reply.value.length;
     reply.value = reply.value.slice(0, start) + text + reply.value.slice(end);
     reply.focus();
     reply.selectionStart = reply.selectionEnd = start + text.length;
   });
+
+  // Suggested articles ---------------------------------------------------------------------
+  // For the chat on screen, from GET /api/agent/suggestions/?conversation=<id>: when it is opened, and again
+  // a moment after the customer writes (several quick messages make one request). "Insert link" puts
+  // "Title: URL" into the reply at the caret.
+
+  const SUGGEST_DEBOUNCE_MS = 1500;
+  const suggestBox = $("[data-suggest]");
+
+  function suggestionsLater(chat) {
+    chat.suggestStale = true;
+    clearTimeout(chat.suggestTimer);
+    if (chat === selectedChat()) chat.suggestTimer = setTimeout(() => loadSuggestions(chat), SUGGEST_DEBOUNCE_MS);
+  }
+
+  async function loadSuggestions(chat) {
+    clearTimeout(chat.suggestTimer);
+    chat.suggestStale = false;
+    chat.suggestAsked += 1;
+    const asked = chat.suggestAsked;
+    let payload;
+    try {
+      const response = await fetch(`${root.dataset.suggestUrl}?conversation=${encodeURIComponent(chat.id)}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (response.ok) payload = await response.json();
+      else if (response.status === 404) payload = null; // no longer ours
+      else chat.suggestStale = true; // throttled or failed: ask again next time
+    } catch {
+      chat.suggestStale = true;
+    }
+    if (asked !== chat.suggestAsked || payload === undefined) return; // a newer answer is coming, or keep what we had
+    chat.suggestions = payload;
+    if (chat === selectedChat()) {
+      renderSuggestions(chat);
+      fillCanned(chat);
+    }
+  }
+
+  let suggestShown = { payload: null, canInsert: null };
+  function renderSuggestions(chat) {
+    const articles = chat?.suggestions?.articles;
+    suggestBox.hidden = !articles;
+    if (!articles) return;
+    $("[data-suggest-empty]").hidden = articles.length > 0;
+    const canInsert = writable(chat);
+    // Drawn again only when they change: a typing frame must not swap the button under the agent's pointer.
+    if (suggestShown.payload === chat.suggestions && suggestShown.canInsert === canInsert) return;
+    suggestShown = { payload: chat.suggestions, canInsert };
+    redraw(
+      $("[data-suggest-list]"),
+      articles.map((article) => {
+        const item = el("li", "chat-suggest__item");
+        item.dataset.slug = article.slug;
+        const open = el("a", "", t("open-article"));
+        open.href = article.url;
+        open.target = "_blank";
+        open.rel = "noopener";
+        open.dataset.key = `open:${article.slug}`;
+        open.setAttribute("aria-label", `${t("open-article")}: ${article.title}`);
+        const insert = actionButton(t("insert-link"), "chat-secondary", () => {
+          if (writable(chat)) insertAtCursor(reply, article.insert_text);
+        }, `insert:${article.slug}`);
+        insert.setAttribute("aria-label", `${t("insert-link")}: ${article.title}`);
+        insert.disabled = !canInsert;
+        item.append(el("strong", "chat-suggest__title", article.title), el("p", "chat-suggest__snippet", article.snippet), open, " ", insert);
+        return item;
+      }),
+    );
+  }
 
   // Actions --------------------------------------------------------------------------------
 
