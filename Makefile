@@ -1,13 +1,18 @@
 # Two entry points for a fresh machine with Python 3.11:
 #   make run   - set up and run the whole desk (web + worker + beat) on embedded defaults
-#   make test  - set up and run the test suite (uses DATABASE_URL / REDIS_URL when set)
+#                (HELP_SEMANTIC=on make run also installs the semantic-search extra)
+#   make test  - set up and run the test suite (uses DATABASE_URL / REDIS_URL when set), with the
+#                semantic-search extra installed so both search paths are tested
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 DESK_PORT ?= 8000
 export DESK_PORT
 
-.PHONY: run test setup migrate messages clean
+HELP_SEMANTIC ?= auto
+export HELP_SEMANTIC
+
+.PHONY: run test setup semantic migrate messages clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +22,18 @@ $(BIN)/.installed: requirements.txt
 
 setup: $(BIN)/.installed
 
+# The optional semantic-search extra (requirements-semantic.txt): a separate stamp, so `make run` stays on
+# the default install unless HELP_SEMANTIC=on.
+$(BIN)/.installed-semantic: $(BIN)/.installed requirements-semantic.txt
+	$(BIN)/python -m pip install --quiet -r requirements-semantic.txt
+	touch $@
+
+semantic: $(BIN)/.installed-semantic
+
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput
 
-run: migrate
+run: migrate $(if $(filter on,$(HELP_SEMANTIC)),semantic)
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py seed_help
 	@echo ""
@@ -31,7 +44,7 @@ run: migrate
 	@echo ""
 	DEBUG=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
 
-test: setup
+test: setup semantic
 	$(BIN)/python -m pytest
 
 messages: setup

@@ -88,6 +88,7 @@ class Doc:
     category: str
     fields: dict  # field -> Counter of terms
     length: float
+    keywords: str = ""  # raw, for the semantic index (helpcenter/semantic.py)
 
 
 @dataclass
@@ -181,7 +182,7 @@ class Index:
 def build_doc(translation_id, article_id, slug, language, title, body, keywords, category) -> Doc:
     fields = {"title": Counter(terms(title)), "keywords": Counter(terms(keywords)), "body": Counter(terms(body))}
     length = sum(sum(c.values()) * FIELD_WEIGHTS[f] for f, c in fields.items())
-    return Doc(translation_id, article_id, slug, language, title, body, category, fields, length or 1.0)
+    return Doc(translation_id, article_id, slug, language, title, body, category, fields, length or 1.0, keywords or "")
 
 
 _lock = threading.Lock()

@@ -1,16 +1,19 @@
 """Reads for the help centre: the reader's language, articles with English fallback, search."""
+import logging
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.utils import translation
 
 from helpcenter import search
+from helpcenter import semantic as hc_semantic
 from helpcenter.models import FALLBACK_LANGUAGE, Article, ArticleTranslation, Category
 from helpcenter.rendering import plain_text, render_markdown
 from helpcenter.search import Hit
 from support.models.accounts import SUPPORT_LANGUAGES
 
 LANGUAGE_CODES = {code for code, _ in SUPPORT_LANGUAGES}
+logger = logging.getLogger(__name__)
 
 
 def language_of(request=None, requested: str | None = None) -> str:
@@ -91,13 +94,22 @@ def articles_popular(*, language: str, limit: int = 6) -> list[dict]:
     return titled(articles, language)
 
 
-def articles_search(query: str, *, language: str, limit: int = 10) -> list[Hit]:
-    """Ranked keyword hits in the reader's language and English, one per article, highlighted (safe HTML)."""
+def articles_search(query: str, *, language: str, limit: int = 10, semantic: bool = True) -> list[Hit]:
+    """Ranked hits in the reader's language and English, one per article, highlighted (safe HTML).
+
+    Keywords, fused with semantic matching when the optional extra is installed (helpcenter/semantic.py;
+    semantic=False keeps keywords alone). A hit found by meaning only has a plain, unhighlighted snippet."""
     query = (query or "").strip()[:200]
     if not query:
         return []
     languages = [language] if language == FALLBACK_LANGUAGE else [language, FALLBACK_LANGUAGE]
-    results = search.current_index().search(query, languages, limit * 2)
+    index = search.current_index()
+    results = index.search(query, languages, max(limit * 2, 20))
+    if semantic and hc_semantic.enabled():
+        try:
+            results = hc_semantic.rank(query, languages=languages, keyword_index=index, keyword_hits=results)
+        except Exception:  # a broken extra must not take search down: keywords alone
+            logger.exception("help semantic ranking failed")
     hits = []
     for doc, score, matched in results[:limit]:
         text = plain_text(doc.body)

@@ -210,6 +210,10 @@ CALLBACK_MAX_OPEN = env_int("CALLBACK_MAX_OPEN", 3)  # upcoming bookings per cus
 CALLBACK_AGENT_REMINDER_MINUTES = 10
 CALLBACK_CUSTOMER_REMINDER_MINUTES = 60
 
+# Help centre semantic search (helpcenter/semantic.py): auto = when requirements-semantic.txt is installed,
+# off = keywords alone, on = the extra is required.
+HELP_SEMANTIC = os.environ.get("HELP_SEMANTIC", "auto").strip().lower() or "auto"
+
 # Live chat (docs/chat-protocol.md).
 CHAT_PEAK_QUEUE = env_int("CHAT_PEAK_QUEUE", 10)  # this many waiting shows the peak-time banner
 CHAT_PEAK_WINDOW_MINUTES = 30  # the handling rate behind the expected wait

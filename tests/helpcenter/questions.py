@@ -1,6 +1,7 @@
 """Real-style customer questions (English and Chinese) with the article that answers each.
 
-Worded the way customers write them (typos and all), not copied from the articles.
+Worded the way customers write them (typos and all), not copied from the articles. QUESTIONS mostly share
+words with their article; PARAPHRASES say the same things in other words.
 """
 QUESTIONS = [
     # English
@@ -113,3 +114,92 @@ QUESTIONS = [
     ("手机丢了谷歌验证怎么办", "two-factor-authentication"),
     ("怎么开启二次验证", "two-factor-authentication"),
 ]
+
+# Worded differently: paraphrases that avoid the words of their article's title and keywords (what keyword
+# search cannot bridge; bench/help_accuracy.py measures keyword, semantic and combined ranking on both lists).
+PARAPHRASES = [
+    # English
+    ("is anybody around at 3am to help me", "support-hours"),
+    ("what days is the help desk staffed", "support-hours"),
+    ("nobody has got back to me since yesterday, is that normal?", "contact-channels"),
+    ("ways to get in touch with your team", "contact-channels"),
+    ("I prefer a voice conversation with a person rather than typing", "callbacks"),
+    ("can someone ring me", "callbacks"),
+    ("what's the quickest way to get help, my money is at risk", "which-channel"),
+    ("what should I attach so you can find me quickly", "what-to-include"),
+    ("what do you need from me so you can sort out my issue in one go", "what-to-include"),
+    ("the site says my credentials are incorrect and won't let me in", "login-problems"),
+    ("can't get into my profile, it keeps refusing me", "login-problems"),
+    ("can I get what the agent and I wrote to each other sent to my inbox", "chat-transcripts"),
+    ("the agent was rude, who is above them", "complaints-escalation"),
+    ("I want to take this further, your answer is unacceptable", "complaints-escalation"),
+    ("do big clients get a dedicated contact person", "vip-support"),
+    ("can I get help in spanish", "support-languages"),
+    ("what paperwork do I need to prove who I am", "documents-required"),
+    ("is a driving licence enough to open the account fully", "documents-required"),
+    ("my electricity invoice is from last spring, is that too stale", "proof-of-address"),
+    ("which papers show where I live", "proof-of-address"),
+    ("you refused my ID photo, what did I do wrong", "document-rejected"),
+    ("my ID upload was turned down, what should I fix", "document-rejected"),
+    ("it's been two days since I sent my ID and nothing happened", "verification-time"),
+    ("how many days until my identity check is done", "verification-time"),
+    ("can I pay in using my husband's visa", "payment-method-proof"),
+    ("everything is spinning and nothing shows on the trading screen", "platform-fault"),
+    ("the mobile app closes by itself", "platform-fault"),
+    ("I can't exit, the market is moving against me", "urgent-trading-problem"),
+    ("should I go long on bitcoin right now?", "trade-records"),
+    ("I lost money on a bad fill, can you reverse it", "trade-records"),
+    ("how quickly does cash reach my bank after I take it out", "deposit-withdrawal-times"),
+    ("what's the least I can put in to start", "deposit-withdrawal-times"),
+    ("I paid in this morning and my account still shows zero", "deposit-not-arrived"),
+    ("getting my profits back to my bank is taking ages", "withdrawal-delayed"),
+    ("a guy in a group chat wants the 12 words of my wallet", "never-share-secrets"),
+    ("is it safe to tell the agent the six digits from my authenticator", "never-share-secrets"),
+    ("I pasted my login in the wrong window and someone saw it", "sent-secret-by-mistake"),
+    ("a stranger messaged me pretending to work for you", "verify-official-contacts"),
+    ("how can I tell mail in my inbox truly comes from you", "anti-phishing-phrase"),
+    ("I got a new phone and my login codes app is gone", "two-factor-authentication"),
+    ("how do I add an extra step when signing in to keep hackers out", "two-factor-authentication"),
+    # Chinese
+    ("凌晨三点能找到人吗", "support-hours"),
+    ("你们哪天放假", "support-hours"),
+    ("给你们写信一般多长时间有答复", "contact-channels"),
+    ("有哪些办法可以找到你们", "contact-channels"),
+    ("我不想打字,想直接跟人讲", "callbacks"),
+    ("可以让工作人员打给我吗", "callbacks"),
+    ("事情很急,找你们哪种方式最省时间", "which-channel"),
+    ("提交工单前我应该准备好什么", "what-to-include"),
+    ("密码明明对的,系统就是不让我进", "login-problems"),
+    ("账号输错几次被冻住了", "login-problems"),
+    ("刚才和客服的对话能发到我邮箱吗", "chat-transcripts"),
+    ("客服态度太差了,我要找你们领导", "complaints-escalation"),
+    ("大客户有没有一对一服务", "vip-support"),
+    ("有会说越南语的客服吗", "support-languages"),
+    ("开户要交哪些证明自己身份的东西", "documents-required"),
+    ("用驾照开户审核可以吗", "documents-required"),
+    ("半年前的电费单还能用吗", "proof-of-address"),
+    ("怎么证明我住在哪里", "proof-of-address"),
+    ("上传的证件照片说不合格", "document-rejected"),
+    ("为什么我的资料审不过", "document-rejected"),
+    ("资料交上去两天了还没结果", "verification-time"),
+    ("证件交了多少天能批下来", "verification-time"),
+    ("能用我老公的卡付款吗", "payment-method-proof"),
+    ("行情图一片空白", "platform-fault"),
+    ("手机软件一打开就自动关掉", "platform-fault"),
+    ("行情跌得很快我的单子出不来", "urgent-trading-problem"),
+    ("现在适合抄底吗", "trade-records"),
+    ("这笔亏了能退给我吗", "trade-records"),
+    ("取出来的钱几天能到银行卡", "deposit-withdrawal-times"),
+    ("开户起步资金要多少", "deposit-withdrawal-times"),
+    ("我转了钱但账户里看不到", "deposit-not-arrived"),
+    ("申请出款一个礼拜了还是没有", "withdrawal-delayed"),
+    ("有人让我把钱包的那串单词发给他", "never-share-secrets"),
+    ("手机收到的六位数字能给客服看吗", "never-share-secrets"),
+    ("我手滑把登录口令发到群里了", "sent-secret-by-mistake"),
+    ("群里有个自称工作人员的人加我", "verify-official-contacts"),
+    ("怎么分辨收到的信是不是你们寄的", "anti-phishing-phrase"),
+    ("换了新手机以后登录要的动态码没了", "two-factor-authentication"),
+    ("怎么给账号多加一道保护", "two-factor-authentication"),
+]
+
+ALL_QUESTIONS = QUESTIONS + PARAPHRASES

