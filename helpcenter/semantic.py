@@ -6,7 +6,7 @@ needed. HELP_SEMANTIC=auto (default) uses it when it is importable, off never, o
 articles_search ranks by keywords alone (helpcenter/search.py).
 
 Each published translation is embedded once as "title. keywords. start of body" (the model's passage side).
-The vectors live in this process's memory, per translation and hash of that text, and follow the keyword
+The vectors live in this process's memory, keyed by the hash of that text, and follow the keyword
 index (same freshness check, no query of their own): an edit re-embeds only the texts that changed. A build
 of more than INLINE_LIMIT new texts (a cold start on a big help centre) runs in one background thread that
 never touches the database; until it ends, searches use the vectors already embedded.
@@ -66,7 +66,7 @@ _engine_lock = threading.Lock()
 _engine: dict = {"engine": None}
 _build_lock = threading.Lock()
 _cache: dict = {"index": None}
-_store: dict[int, tuple[str, object]] = {}  # translation id -> (hash of its text, vector)
+_store: dict[str, object] = {}  # hash of an embedded text -> its vector (a vector depends on the text alone)
 _worker: dict = {"thread": None}
 
 
@@ -174,7 +174,12 @@ def _texts(keyword_index) -> list:
 
 
 def _missing(texts) -> list:
-    return [t for t in texts if _store.get(t[1], (None,))[0] != t[2]]
+    seen, out = set(), []
+    for t in texts:
+        if t[2] not in _store and t[2] not in seen:
+            seen.add(t[2])
+            out.append(t)
+    return out
 
 
 def _embed(items) -> None:
@@ -182,22 +187,22 @@ def _embed(items) -> None:
     for start in range(0, len(items), BATCH):
         chunk = items[start : start + BATCH]
         vectors = model.passages([t[3] for t in chunk])
-        for (_, translation_id, digest, _), vector in zip(chunk, vectors):
-            _store[translation_id] = (digest, vector)
+        for (_, _, digest, _), vector in zip(chunk, vectors):
+            _store[digest] = vector
 
 
 def _assemble(keyword_index, texts, *, complete: bool) -> SemanticIndex:
     np = engine().np
     rows, vectors = [], []
-    for position, translation_id, digest, _ in texts:
-        stored = _store.get(translation_id)
-        if stored is not None and stored[0] == digest:
+    for position, _, digest, _ in texts:
+        vector = _store.get(digest)
+        if vector is not None:
             rows.append(position)
-            vectors.append(stored[1])
-    if complete:  # forget translations that are gone or unpublished
-        keep = {t[1] for t in texts}
-        for translation_id in [k for k in _store if k not in keep]:
-            _store.pop(translation_id, None)
+            vectors.append(vector)
+    if complete and len(_store) > 2 * len(texts) + INLINE_LIMIT:  # forget old texts (edited, unpublished, deleted)
+        keep = {t[2] for t in texts}
+        for digest in [k for k in _store if k not in keep]:
+            _store.pop(digest, None)
     dim = engine().anchors.shape[1]
     matrix = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
     return SemanticIndex(keyword_index, texts, np.array(rows, dtype=np.int64), matrix, complete and len(rows) == len(texts))
@@ -313,9 +318,10 @@ def semantic_only(query: str, *, languages: list[str], keyword_index) -> list:
     return out
 
 
-def reset() -> None:
-    """Forget the vectors (tests); the model stays loaded."""
+def reset(*, vectors: bool = True) -> None:
+    """Forget the index, and the embedded texts unless vectors=False (tests); the model stays loaded."""
     with _build_lock:
         _cache["index"] = None
-        _store.clear()
+        if vectors:
+            _store.clear()
     query_vector.cache_clear()

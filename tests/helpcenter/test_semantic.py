@@ -27,10 +27,10 @@ def _fresh(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}}
     settings.HELP_SEMANTIC = "auto"
     search.reset_index()
-    semantic.reset()
+    semantic.reset(vectors=False)  # a vector depends on its text alone: kept between tests
     yield
     search.reset_index()
-    semantic.reset()
+    semantic.reset(vectors=False)
 
 
 @pytest.fixture
@@ -150,6 +150,7 @@ def test_vectors_follow_edits_and_only_changed_texts_are_embedded(extra, seeded,
 
 def test_a_big_build_runs_in_the_background_and_search_goes_on_meanwhile(extra, seeded, monkeypatch):
     monkeypatch.setattr(semantic, "INLINE_LIMIT", 0)
+    semantic.reset()
     kindex = search.current_index()
     partial = semantic.index_for(kindex)
     assert not partial.complete
