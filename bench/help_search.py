@@ -73,25 +73,15 @@ def measure(name, run, questions):
     return top1 / n, top3 / n
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=5000, help="generated articles (each in 2 languages)")
-    args = parser.parse_args()
-    ensure_database(os.environ["DATABASE_URL"])
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+def load_corpus(n_articles: int) -> None:
+    """The seeded articles plus n_articles generated ones x 2 languages (see the module doc); prints the size."""
     from django.db import connection
 
-    call_command("migrate", interactive=False, verbosity=0)
-    from helpcenter import content, search, selectors, services
+    from helpcenter import content, services
     from helpcenter.models import Article, ArticleTranslation, Category
-    from tests.helpcenter.questions import QUESTIONS
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE helpcenter_helpfulvote, helpcenter_articletranslation, helpcenter_article_related, helpcenter_article, helpcenter_category CASCADE")
+        cursor.execute("TRUNCATE helpcenter_helpsearch, helpcenter_helpfulvote, helpcenter_articletranslation, helpcenter_article_related, helpcenter_article, helpcenter_category CASCADE")
     services.content_load(content.CATEGORIES, content.ARTICLES)
     categories = list(Category.objects.all())
     pool = {"en": [], "zh-hans": []}
@@ -102,7 +92,7 @@ def main():
     rng = random.Random(9)
     start = time.perf_counter()
     articles = Article.objects.bulk_create(
-        [Article(slug=f"gen-{i:05d}", category=rng.choice(categories), status="published", order=100 + i) for i in range(args.articles)],
+        [Article(slug=f"gen-{i:05d}", category=rng.choice(categories), status="published", order=100 + i) for i in range(n_articles)],
         batch_size=1000,
     )
     rows = []
@@ -117,6 +107,24 @@ def main():
     total = ArticleTranslation.objects.count()
     print(f"help_search: {Article.objects.count()} articles, {total} translations (setup {time.perf_counter() - start:.1f} s)")
 
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=5000, help="generated articles (each in 2 languages)")
+    args = parser.parse_args()
+    ensure_database(os.environ["DATABASE_URL"])
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from helpcenter import search, selectors
+    from tests.helpcenter.questions import QUESTIONS
+
+    load_corpus(args.articles)
     questions = [(q, slug, "zh-hans" if any("\u4e00" <= c <= "\u9fff" for c in q) else "en") for q, slug in QUESTIONS]
     print(f"  {len(questions)} questions ({sum(1 for *_, l in questions if l == 'en')} English, {sum(1 for *_, l in questions if l != 'en')} Chinese)")
 

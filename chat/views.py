@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chat import selectors, services
 from chat.models import ChatAttachment, Conversation
 from chat.permissions import can_write_conversation, is_chat_agent, is_chat_supervisor
+from helpcenter import services as help_services
 from support.categories import Category
 from support.models.accounts import SUPPORT_LANGUAGES
 from support.permissions import require_customer
@@ -116,6 +117,7 @@ def chat_start(request):
         )
     except AttachmentRejected as exc:
         return _error(str(exc), code="rejected")
+    help_services.attempt_submitted(request.POST.get("help_attempt"), user=request.user)
     return JsonResponse(_start_payload(start, profile), status=201)
 
 

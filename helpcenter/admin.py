@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from helpcenter.models import Article, ArticleTranslation, Category, HelpfulVote
+from helpcenter.models import Article, ArticleTranslation, Category, HelpfulVote, HelpSearch
 from helpcenter.rendering import render_markdown
+from support.admin import ReadOnlyAdmin
 
 
 @admin.register(Category)
@@ -70,3 +71,30 @@ class HelpfulVoteAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class NoResultFilter(admin.SimpleListFilter):
+    title = _("results")
+    parameter_name = "found"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("no result")), ("yes", _("some results"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(hits=0)
+        if self.value() == "yes":
+            return queryset.filter(hits__gt=0)
+        return queryset
+
+
+@admin.register(HelpSearch)
+class HelpSearchAdmin(ReadOnlyAdmin):
+    """What customers searched for and whether an article solved it (queries pass the secret shield first)."""
+
+    list_display = ["created_at", "source", "language", "query", "hits", "outcome", "solved_by"]
+    list_filter = ["source", "outcome", "language", NoResultFilter]
+    search_fields = ["query_key"]
+    date_hierarchy = "created_at"
+    list_select_related = ["solved_by"]
+    show_full_result_count = False

@@ -1,18 +1,20 @@
-"""The help centre over REST, open to everyone (apps, the chat widget), read-only and rate-limited."""
+"""The help centre over REST, open to everyone (apps, the chat widget), rate-limited; suggestions while typing."""
 import re
+import uuid
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from chat.permissions import is_chat_agent
 from chat.selectors import conversation_get_for
-from helpcenter import assist, selectors
+from helpcenter import assist, selectors, services
+from helpcenter.models import Article, HelpSearch
 from support.models.accounts import SUPPORT_LANGUAGES
 from tickets.permissions import is_ticket_staff
 from tickets.selectors import ticket_get_for
@@ -78,7 +80,9 @@ class HelpSearchView(_Public):
             raise ValidationError({"q": ["Type a few words of your question."]})
         if len(query) > 200:
             raise ValidationError({"q": ["At most 200 characters."]})
-        hits = selectors.articles_search(query, language=self._language(request))
+        language = self._language(request)
+        hits = selectors.articles_search(query, language=language)
+        services.search_log(query, source=HelpSearch.Source.API, language=language, hits=len(hits), user=request.user)
         return Response(HitSerializer([{**h.__dict__, "url": f"/help/a/{h.slug}/"} for h in hits], many=True).data)
 
 
@@ -95,6 +99,91 @@ class HelpArticleView(_Public):
             "updated_at": view.article.updated_at, "related": selectors.related_articles(view.article, language=language),
             "url": view.article.get_absolute_url(),
         }).data)
+
+
+class SuggestThrottle(AnonRateThrottle):
+    scope = "help-suggest"
+    rate = "300/min"
+
+
+class SuggestUserThrottle(UserRateThrottle):
+    scope = "help-suggest-user"
+    rate = "600/min"
+
+
+class SuggestionSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    language = serializers.CharField()
+    title = serializers.CharField()
+    title_html = serializers.CharField(help_text="Title, HTML-escaped, matched terms in <mark>.")
+    snippet_html = serializers.CharField(help_text="Excerpt, HTML-escaped, matched terms in <mark>.")
+    url = serializers.CharField()
+
+
+class SuggestView(_Public):
+    """Articles for what a customer is writing (a new ticket, a chat question), as they type.
+
+    With `attempt` (a UUID the page makes per form) and `context`, a signed-in customer's latest query and the
+    number of suggestions are kept for the deflection figures; nothing else is stored."""
+
+    throttle_classes = [SuggestThrottle, SuggestUserThrottle]  # typing sends many requests (debounced by the page)
+    LIMIT = 3
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=False, description="What the customer has written so far (first 200 characters are used)."),
+            LANGUAGE_PARAM,
+            OpenApiParameter("context", str, enum=["ticket", "chat"], required=False),
+            OpenApiParameter("attempt", str, required=False, description="UUID of this form's attempt (signed-in customers)."),
+        ],
+        responses=SuggestionSerializer(many=True),
+    )
+    def get(self, request):
+        query = (request.query_params.get("q") or "").strip()[:200]
+        language = self._language(request)
+        context = request.query_params.get("context") or ""
+        if context and context not in (HelpSearch.Source.TICKET, HelpSearch.Source.CHAT):
+            raise ValidationError({"context": ["ticket or chat."]})
+        attempt = _attempt_param(request.query_params.get("attempt"))
+        hits = selectors.articles_search(query, language=language, limit=self.LIMIT) if len(query) >= 3 else []
+        if attempt and context and request.user.is_authenticated and not request.user.is_staff:
+            services.attempt_update(attempt, user=request.user, source=context, language=language, query=query, hits=len(hits))
+        return Response(SuggestionSerializer(
+            [{"slug": h.slug, "language": h.language, "title": h.title, "title_html": h.title_html,
+              "snippet_html": h.snippet_html, "url": f"/help/a/{h.slug}/"} for h in hits], many=True,
+        ).data)
+
+
+def _attempt_param(value):
+    if not value:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError({"attempt": ["Must be a UUID."]}) from None
+
+
+class SolvedSerializer(serializers.Serializer):
+    attempt = serializers.UUIDField()
+    article = serializers.SlugField(help_text="Slug of the article that solved it.")
+
+
+class SuggestSolvedView(APIView):
+    """"This solved it": ends the customer's attempt as deflected (counted on the supervisor dashboard)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=SolvedSerializer,
+        responses={204: None, 404: OpenApiResponse(description="No open attempt of yours with that id, or no such published article.")},
+    )
+    def post(self, request):
+        data = SolvedSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        article = Article.objects.filter(slug=data.validated_data["article"], status=Article.Status.PUBLISHED).first()
+        if article is None or not services.attempt_solved(data.validated_data["attempt"], user=request.user, article=article):
+            raise Http404  # unknown article, or no open attempt of this customer's with that id
+        return Response(status=204)
 
 
 # -- agent assistance: articles and canned replies beside a case (docs/chat-protocol.md) ---------------------

@@ -92,3 +92,45 @@ class HelpfulVote(models.Model):
         verbose_name = _("helpful vote")
         verbose_name_plural = _("helpful votes")
         constraints = [models.UniqueConstraint(fields=["article", "session_key"], name="helpcenter_one_vote_per_session")]
+
+
+class HelpSearch(models.Model):
+    """One customer search: a query on the help pages or API, or a suggestion attempt while writing a ticket or
+    starting a chat (one row per attempt, updated as the customer types; its outcome says whether an article
+    solved it or the request was sent anyway). Queries pass the secret shield before they are stored."""
+
+    class Source(models.TextChoices):
+        PAGE = "page", _("help-centre page")
+        API = "api", _("API")
+        TICKET = "ticket", _("new ticket form")
+        CHAT = "chat", _("chat start")
+
+    class Outcome(models.TextChoices):
+        NONE = "", _("none yet")
+        SOLVED = "solved", _("solved by an article")
+        SUBMITTED = "submitted", _("sent to support")
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    language = models.CharField(_("language"), max_length=10, choices=SUPPORT_LANGUAGES)
+    query = models.CharField(_("query"), max_length=200)
+    query_key = models.CharField(_("query (normalised)"), max_length=200, db_index=True)
+    hits = models.PositiveSmallIntegerField(_("results"))
+    attempt = models.UUIDField(_("attempt"), null=True, blank=True, unique=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True, default="")
+    solved_by = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("solved by")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("user")
+    )
+
+    class Meta:
+        verbose_name = _("help-centre search")
+        verbose_name_plural = _("help-centre searches")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at", "hits"], name="helpcenter_search_when_hits")]
+
+    def __str__(self):
+        return self.query

@@ -2,12 +2,12 @@
 import logging
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import translation
 
 from helpcenter import search
 from helpcenter import semantic as hc_semantic
-from helpcenter.models import FALLBACK_LANGUAGE, Article, ArticleTranslation, Category
+from helpcenter.models import FALLBACK_LANGUAGE, Article, ArticleTranslation, Category, HelpSearch
 from helpcenter.rendering import plain_text, render_markdown
 from helpcenter.search import Hit
 from support.models.accounts import SUPPORT_LANGUAGES
@@ -120,3 +120,47 @@ def articles_search(query: str, *, language: str, limit: int = 10, semantic: boo
             )
         )
     return hits
+
+
+# Which suggestion attempts a dashboard channel filter means (searches on the help pages belong to no channel).
+ATTEMPT_SOURCES_BY_CHANNEL = {"chat": [HelpSearch.Source.CHAT], "web": [HelpSearch.Source.TICKET]}
+
+
+def deflection_figures(start, end, *, language: str = "", channel: str = "", top: int = 10) -> dict:
+    """Help-centre figures for the supervisor dashboard over [start, end).
+
+    Deflection rate = attempts an article solved / attempts that ended (solved or sent to support anyway);
+    attempts with no outcome (the customer left) are counted apart. Searches = help pages, API and attempts;
+    "no result" means the search, or an attempt's last query, found nothing."""
+    rows = HelpSearch.objects.filter(created_at__gte=start, created_at__lt=end)
+    if language:
+        rows = rows.filter(language=language)
+    attempts = rows.filter(attempt__isnull=False)
+    if channel:
+        sources = ATTEMPT_SOURCES_BY_CHANNEL.get(channel, [])
+        attempts = attempts.filter(source__in=sources)
+        rows = attempts  # a channel filter narrows everything to that channel's attempts
+    is_attempt = Q(attempt__isnull=False)
+    counts = rows.aggregate(
+        solved=Count("id", filter=is_attempt & Q(outcome=HelpSearch.Outcome.SOLVED)),
+        submitted=Count("id", filter=is_attempt & Q(outcome=HelpSearch.Outcome.SUBMITTED)),
+        open=Count("id", filter=is_attempt & Q(outcome="")),
+        searches=Count("id"),
+        no_result=Count("id", filter=Q(hits=0)),
+    )
+    ended = counts["solved"] + counts["submitted"]
+    no_result = (
+        rows.filter(hits=0).values("query_key").annotate(n=Count("id"), example=Max("query"))
+        .order_by("-n", "query_key")[:top]
+    )
+    solving = (
+        attempts.filter(outcome=HelpSearch.Outcome.SOLVED, solved_by__isnull=False)
+        .values("solved_by__slug").annotate(n=Count("id")).order_by("-n", "solved_by__slug")[:top]
+    )
+    return {
+        **counts,
+        "deflection_pct": round(100 * counts["solved"] / ended, 1) if ended else None,
+        "no_result_pct": round(100 * counts["no_result"] / counts["searches"], 1) if counts["searches"] else None,
+        "top_no_result": [{"query": r["example"], "key": r["query_key"], "n": r["n"]} for r in no_result],
+        "top_solving": [{"slug": r["solved_by__slug"], "n": r["n"]} for r in solving],
+    }

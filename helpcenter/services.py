@@ -1,8 +1,13 @@
-"""Changes to the help centre: helpful votes, and loading articles (the seed command, imports)."""
-from django.core.cache import cache
-from django.db import transaction
+"""Changes to the help centre: helpful votes, the search log and deflection attempts, loading articles."""
+import re
+import unicodedata
+import uuid
 
-from helpcenter.models import Article, ArticleTranslation, Category, HelpfulVote
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+
+from helpcenter.models import Article, ArticleTranslation, Category, HelpfulVote, HelpSearch
+from safety.shield import shield
 
 VOTES_PER_HOUR = 30
 
@@ -54,3 +59,72 @@ def content_load(categories: list[dict], articles: list[dict]) -> tuple[int, int
     for a in articles:
         loaded[a["slug"]].related.set([loaded[s] for s in a.get("related", []) if s in loaded])
     return created, updated
+
+
+# -- the search log and deflection ---------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_EDGE_PUNCT = " \t\n.,;:!?\"'()[]{}<>，。；：！？、“”‘’（）【】《》"
+
+
+def query_clean(query: str) -> tuple[str, str]:
+    """(the query as stored: secrets replaced by markers, at most 200 characters; its grouping key)."""
+    stored = shield(_SPACES.sub(" ", _CONTROL.sub("", query or "")).strip()[:400]).text[:200]
+    key = unicodedata.normalize("NFKC", stored).lower().strip(_EDGE_PUNCT)[:200]
+    return stored, key
+
+
+def search_log(query: str, *, source: str, language: str, hits: int, user=None) -> HelpSearch | None:
+    """Record one search on the help pages or the API (nothing for an empty query)."""
+    stored, key = query_clean(query)
+    if not key:
+        return None
+    return HelpSearch.objects.create(
+        source=source, language=language, query=stored, query_key=key, hits=min(hits, 32767),
+        user=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
+def attempt_update(attempt: uuid.UUID, *, user, source: str, language: str, query: str, hits: int) -> bool:
+    """Keep the latest query of a customer's suggestion attempt (one row per attempt, owned by its customer).
+
+    An attempt that already has an outcome is not changed; an id taken by someone else is ignored (False)."""
+    stored, key = query_clean(query)
+    if not key:
+        return False
+    values = {"language": language, "query": stored, "query_key": key, "hits": min(hits, 32767)}
+    updated = HelpSearch.objects.filter(attempt=attempt, user=user, outcome="").update(**values)
+    if updated:
+        return True
+    try:
+        with transaction.atomic():
+            HelpSearch.objects.create(attempt=attempt, user=user, source=source, **values)
+    except IntegrityError:
+        return False  # the id exists: this customer's closed attempt, or not theirs
+    return True
+
+
+def attempt_solved(attempt: uuid.UUID, *, user, article: Article) -> bool:
+    """"This solved it": the customer's open attempt ends as deflected. False when there is no such open attempt."""
+    return bool(
+        HelpSearch.objects.filter(attempt=attempt, user=user, outcome="").update(
+            outcome=HelpSearch.Outcome.SOLVED, solved_by=article
+        )
+    )
+
+
+def help_attempt_param(value) -> str:
+    """A form's attempt id as posted back, or "" when absent or not a UUID."""
+    try:
+        return str(uuid.UUID(str(value))) if value else ""
+    except ValueError:
+        return ""
+
+
+def attempt_submitted(attempt, *, user) -> None:
+    """The request was sent anyway (ticket created, chat started): the attempt was not deflected."""
+    attempt = help_attempt_param(attempt)
+    if not attempt:
+        return
+    HelpSearch.objects.filter(attempt=attempt, user=user, outcome="").update(outcome=HelpSearch.Outcome.SUBMITTED)

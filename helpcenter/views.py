@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from helpcenter import selectors, services
-from helpcenter.models import Article, Category
+from helpcenter.models import Article, Category, HelpSearch
 
 
 @require_GET
@@ -68,4 +68,6 @@ def search(request):
     language = selectors.language_of(request)
     query = (request.GET.get("q") or "").strip()[:200]
     hits = selectors.articles_search(query, language=language, limit=20) if query else []
+    if query:
+        services.search_log(query, source=HelpSearch.Source.PAGE, language=language, hits=len(hits), user=request.user)
     return render(request, "helpcenter/search.html", {"query": query, "hits": hits})

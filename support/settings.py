@@ -198,6 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     "callback-missed": {"task": "callbacks.tasks.callback_missed", "schedule": 60.0},
     "callback-slots": {"task": "callbacks.tasks.callback_slots_generate", "schedule": 3600.0},
     "kyc-retention": {"task": "kyc.tasks.kyc_retention_purge", "schedule": 86400.0},
+    "help-search-retention": {"task": "helpcenter.tasks.help_search_purge", "schedule": 86400.0},
     # Deadlines live in the database; this scan acts on them (never Celery countdowns, which Redis
     # redelivers after the visibility timeout). 15 s is fine enough for a 2-minute chat target.
     "sla-scan": {"task": "support.tasks.sla_scan", "schedule": 15.0},
@@ -209,6 +210,9 @@ CALLBACK_HORIZON_DAYS = 14  # bookable this far ahead
 CALLBACK_MAX_OPEN = env_int("CALLBACK_MAX_OPEN", 3)  # upcoming bookings per customer
 CALLBACK_AGENT_REMINDER_MINUTES = 10
 CALLBACK_CUSTOMER_REMINDER_MINUTES = 60
+
+# Help centre: searches and suggestion attempts are kept this long for the dashboard, then deleted.
+HELP_SEARCH_RETENTION_DAYS = env_int("HELP_SEARCH_RETENTION_DAYS", 400)
 
 # Help centre semantic search (helpcenter/semantic.py): auto = when requirements-semantic.txt is installed,
 # off = keywords alone, on = the extra is required.

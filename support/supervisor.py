@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from helpcenter import selectors as help_selectors
 from support import charts, dashboard
 from support.models import SLAClock, Team
 from support.models.accounts import SUPPORT_LANGUAGES
@@ -80,6 +81,10 @@ def _minutes(delta: dt.timedelta) -> float:
     return round(delta.total_seconds() / 60, 1)
 
 
+def _help_figures(filters: dashboard.Filters) -> dict:
+    return help_selectors.deflection_figures(filters.start, filters.end, language=filters.language, channel=filters.channel)
+
+
 @login_required
 @require_GET
 def dashboard_view(request):
@@ -103,6 +108,7 @@ def dashboard_view(request):
         "chart_category": charts.bars([(r["key"], r["n"]) for r in data["by_category"]], title=_("Cases by category"), color="#00796b"),
         "chart_language": charts.bars([(r["key"], r["n"]) for r in data["by_language"]], title=_("Cases by language"), color="#5d4037"),
         "at_risk": _clock_rows(dashboard.at_risk(filters)),
+        "help": _help_figures(filters),
         "legend": legend,
         "query": request.GET.urlencode(),
     }
@@ -152,6 +158,11 @@ def dashboard_csv(request):
             writer.writerow(["volume", "", r["key"], section, r["n"]])
     for r in data["secrets"]:
         writer.writerow(["secrets_removed", "", r["kind"], "count", r["n"]])
+    help_figures = _help_figures(filters)
+    for measure in ("solved", "submitted", "open", "deflection_pct", "searches", "no_result", "no_result_pct"):
+        writer.writerow(["help_centre", "", "", measure, "" if help_figures[measure] is None else help_figures[measure]])
+    for r in help_figures["top_no_result"]:
+        writer.writerow(["help_no_result", "", r["query"], "count", r["n"]])
     for r in data["csat"]:
         writer.writerow(["csat", r["channel"], "", "ratings", r["count"]])
         writer.writerow(["csat", r["channel"], "", "average", r["average"]])

@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from helpcenter import selectors as help_selectors
+from helpcenter import services as help_services
 from support.categories import Category
 from support.permissions import require_customer
 from tickets import services
@@ -58,6 +60,7 @@ def ticket_new(request):
         except (AttachmentRejected, ValidationError) as exc:
             form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
         else:
+            help_services.attempt_submitted(request.POST.get("help_attempt"), user=request.user)
             messages.success(request, _("Thank you. Your request %(ref)s is registered.") % {"ref": ticket.reference})
             _warn_secrets(request, ticket.secrets_removed)
             return redirect("tickets:detail", reference=ticket.reference)
@@ -70,6 +73,8 @@ def ticket_new(request):
             "categories": Category.choices,
             "self_help": SELF_HELP.get(category, []),
             "asked_fields": CATEGORY_FIELDS.get(category, ()),
+            "help_language": help_selectors.language_of(request),
+            "help_attempt": help_services.help_attempt_param(request.POST.get("help_attempt")),
         },
     )
 

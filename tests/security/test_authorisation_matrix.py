@@ -299,6 +299,8 @@ API = {
     ("GET", "/api/check/"): row("400 400 400 400 400 400 400"),  # public; 400: no value given
     ("GET", "/api/help/search/"): row("400 400 400 400 400 400 400"),  # public; 400: no question given
     ("GET", "/api/help/articles/{slug}/"): row("200 200 200 200 200 200 200"),  # public
+    ("GET", "/api/help/suggest/"): row("200 200 200 200 200 200 200"),  # public; no question: no suggestions
+    ("POST", "/api/help/suggest/solved/"): row("403 400 400 400 400 400 400"),  # one's own attempt only
     ("POST", "/api/auth/token/"): row("400 400 400 400 400 400 400"),  # public; 400: no credentials
     ("GET", "/api/tickets/"): row("403 200 200 200 200 200 200"),  # one's own, or the queue for staff
     ("POST", "/api/tickets/"): row("403 ok 400 403 403 403 403"),

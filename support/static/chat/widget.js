@@ -166,6 +166,7 @@ function widget(root) {
     data.append("language", startForm.elements.language.value);
     data.append("body", body);
     data.append("client_id", startClientId);
+    if (startForm.elements.help_attempt?.value) data.append("help_attempt", startForm.elements.help_attempt.value);
     for (const file of files) data.append("files", file);
     const button = startForm.querySelector("button[type=submit]");
     button.disabled = true;
