@@ -103,11 +103,12 @@ def articles_search(query: str, *, language: str, limit: int = 10, semantic: boo
     if not query:
         return []
     languages = [language] if language == FALLBACK_LANGUAGE else [language, FALLBACK_LANGUAGE]
+    vector = hc_semantic.embed_soon(query) if semantic and hc_semantic.enabled() else None  # beside the keywords
     index = search.current_index()
     results = index.search(query, languages, max(limit * 2, 20))
-    if semantic and hc_semantic.enabled():
+    if vector is not None:
         try:
-            results = hc_semantic.rank(query, languages=languages, keyword_index=index, keyword_hits=results)
+            results = hc_semantic.rank(query, languages=languages, keyword_index=index, keyword_hits=results, vector=vector.result())
         except Exception:  # a broken extra must not take search down: keywords alone
             logger.exception("help semantic ranking failed")
     hits = []

