@@ -193,6 +193,8 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "support.tasks.clear_expired_sessions", "schedule": 86400.0},
     "imap-poll": {"task": "tickets.tasks.imap_poll_task", "schedule": 60.0},
     "ticket-acknowledgements-retry": {"task": "tickets.tasks.ticket_acknowledgements_retry", "schedule": 300.0},
+    # Stored mail whose processing never finished (a killed process, a crash): processed again.
+    "inbound-recover": {"task": "tickets.tasks.inbound_recover_task", "schedule": 60.0},
     "chat-offers": {"task": "chat.tasks.chat_offers_expire", "schedule": 10.0},
     "callback-reminders": {"task": "callbacks.tasks.callback_reminders", "schedule": 60.0},
     "callback-missed": {"task": "callbacks.tasks.callback_missed", "schedule": 60.0},
@@ -345,6 +347,9 @@ IMAP_USER = os.environ.get("IMAP_USER", "")
 IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
 IMAP_MAILBOX = os.environ.get("IMAP_MAILBOX", "INBOX")
 IMAP_SSL = env_bool("IMAP_SSL", True)
+# E-mail intake (tickets/mail/intake.py, recovery.py).
+INTAKE_RECOVERY_GRACE_SECONDS = 120  # a message still pending this long after its store is processed again
+INTAKE_RECOVERY_ATTEMPTS = 3  # started this often without finishing: quarantined instead
 TICKET_ATTACHMENT_MAX_BYTES = env_int("TICKET_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 TICKET_ATTACHMENT_MAX_COUNT = env_int("TICKET_ATTACHMENT_MAX_COUNT", 20)
 TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)

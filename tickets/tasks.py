@@ -1,4 +1,6 @@
 """Celery tasks of the tickets app: thin, safe to run twice."""
+import datetime as dt
+
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
@@ -28,6 +30,14 @@ def imap_poll_task() -> int:
     finally:
         cache.delete("tickets:imap-poll")
     return len(results)
+
+
+@shared_task(acks_late=True)
+def inbound_recover_task() -> int:
+    """Beat: stored mail still pending after the grace period (its run was killed) is processed now."""
+    from tickets.mail.recovery import inbound_recover
+
+    return len(inbound_recover(older_than=dt.timedelta(seconds=settings.INTAKE_RECOVERY_GRACE_SECONDS)))
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=600, max_retries=5)

@@ -1,7 +1,8 @@
 """One pipeline for every door mail comes in by (MTA pipe, files, IMAP): store raw, then decide.
 
 The raw bytes are committed first; parsing and deciding happen after, in their own transaction.
-A message that cannot be handled is quarantined with the reason, never dropped.
+A message that cannot be handled is quarantined with the reason, never dropped; one whose processing
+never finished (a killed process, a database crash) is picked up again (`tickets/mail/recovery.py`).
 """
 import hashlib
 import logging
@@ -10,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tickets.attachments import IncomingFile
@@ -263,6 +265,8 @@ def inbound_process(inbound: InboundEmail) -> IntakeResult:
             _finish(inbound, parsed)
     except _Quarantine as exc:
         return _quarantine(inbound, result, str(exc), parsed=parsed)
+    except _HandledElsewhere:  # another run finished this row first: what it did stands, ours rolled back
+        return _handled_elsewhere(inbound, result)
     except Exception as exc:  # noqa: BLE001 - kept for an agent to look at and re-run
         logger.exception("intake failed on inbound e-mail %s", inbound.pk)
         return _quarantine(inbound, result, f"intake error: {exc!r}"[:500], parsed=parsed)
@@ -319,15 +323,29 @@ class _Quarantine(Exception):
     pass
 
 
+class _HandledElsewhere(Exception):
+    """The row was processed by another run meanwhile (a recovery run, an agent's re-run)."""
+
+
 def _finish(inbound: InboundEmail, parsed: ParsedMessage | None) -> None:
     if parsed is not None:
         inbound.message_id = parsed.message_id[:998]
         inbound.from_email = parsed.from_email[:320]
         inbound.subject = parsed.subject[:255]
     inbound.processed_at = timezone.now()
+    # Never the raw bytes again: they were stored (and committed) first and do not change. Only a row
+    # no run has processed yet: two runs on one row (the Message-ID lock serialises them, but a redacted
+    # message without a Message-ID gets another generated one) end with one result, the first's; the
+    # second's UPDATE waits for the first's commit, matches nothing and rolls its own work back.
+    fields = {name: getattr(inbound, name) for name in _PROCESSED_FIELDS if name != "attempts"}
+    updated = (
+        InboundEmail.objects.filter(pk=inbound.pk)
+        .exclude(status=InboundEmail.Status.PROCESSED)
+        .update(attempts=F("attempts") + 1, **fields)
+    )
+    if not updated:
+        raise _HandledElsewhere
     inbound.attempts += 1
-    # Never the raw bytes again: they were stored (and committed) first and do not change.
-    inbound.save(update_fields=_PROCESSED_FIELDS)
 
 
 _PROCESSED_FIELDS = [
@@ -338,13 +356,25 @@ _PROCESSED_FIELDS = [
 
 
 def _quarantine(inbound: InboundEmail, result: IntakeResult, reason: str, parsed: ParsedMessage | None = None) -> IntakeResult:
-    with transaction.atomic():
-        inbound.status = InboundEmail.Status.QUARANTINED
-        inbound.outcome = Outcome.QUARANTINED
-        inbound.reason = reason
-        inbound.ticket = None
-        _finish(inbound, parsed)
+    try:
+        with transaction.atomic():
+            inbound.status = InboundEmail.Status.QUARANTINED
+            inbound.outcome = Outcome.QUARANTINED
+            inbound.reason = reason
+            inbound.ticket = None
+            _finish(inbound, parsed)
+    except _HandledElsewhere:
+        return _handled_elsewhere(inbound, result)
     result.outcome, result.reason = Outcome.QUARANTINED, reason
+    return result
+
+
+def _handled_elsewhere(inbound: InboundEmail, result: IntakeResult) -> IntakeResult:
+    """What the run that got there first did with the row (ours changed nothing)."""
+    inbound.refresh_from_db(fields=_PROCESSED_FIELDS)
+    result.outcome = inbound.outcome
+    result.ticket = inbound.ticket.reference if inbound.ticket_id else None
+    result.reason = "handled meanwhile by another run" + (f": {inbound.reason}" if inbound.reason else "")
     return result
 
 
