@@ -350,6 +350,10 @@ IMAP_SSL = env_bool("IMAP_SSL", True)
 # E-mail intake (tickets/mail/intake.py, recovery.py).
 INTAKE_RECOVERY_GRACE_SECONDS = 120  # a message still pending this long after its store is processed again
 INTAKE_RECOVERY_ATTEMPTS = 3  # started this often without finishing: quarantined instead
+# The raw store always commits durably; the apply transaction after it commits without waiting for the
+# WAL flush unless this is off (a crash loses at most the apply, which recovery runs again from the
+# stored message: docs/performance.md, e-mail intake).
+INTAKE_ASYNC_APPLY = env_bool("INTAKE_ASYNC_APPLY", True)
 TICKET_ATTACHMENT_MAX_BYTES = env_int("TICKET_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 TICKET_ATTACHMENT_MAX_COUNT = env_int("TICKET_ATTACHMENT_MAX_COUNT", 20)
 TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)

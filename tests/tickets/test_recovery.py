@@ -1,4 +1,4 @@
-"""Stored mail whose processing never finished is processed again, exactly once."""
+"""Stored mail whose processing never finished is processed again, exactly once; the apply's commit is async."""
 import datetime as dt
 import threading
 import time
@@ -163,3 +163,31 @@ def test_recovery_racing_a_run_still_busy_with_the_row_makes_one_ticket(customer
     assert recovered.ticket == outcomes["first"].ticket and "another run" in recovered.reason
     assert Ticket.objects.count() == 1
     assert InboundEmail.objects.get().status == "processed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("asynchronous", [True, False])
+def test_only_the_apply_commits_asynchronously_and_only_when_set(customer, monkeypatch, settings, asynchronous):
+    settings.INTAKE_ASYNC_APPLY = asynchronous
+    seen = {}
+    real_insert, real_decide = intake._insert, intake.decide
+
+    def show() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    def insert(inbounds):
+        seen["store"] = show()
+        return real_insert(inbounds)
+
+    def decide(parsed, **kwargs):
+        seen["apply"] = show()
+        return real_decide(parsed, **kwargs)
+
+    monkeypatch.setattr("tickets.mail.intake._insert", insert)
+    monkeypatch.setattr("tickets.mail.intake.decide", decide)
+    assert ingest_raw(eml(sender=customer.email), source="pipe").outcome == "created"
+    assert seen == {"store": "on", "apply": "off" if asynchronous else "on"}
+    assert show() == "on"  # SET LOCAL: the session's next transaction is durable again

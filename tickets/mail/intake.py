@@ -187,10 +187,16 @@ def _files(parsed: ParsedMessage) -> list[IncomingFile]:
     return list(parsed.attachments)
 
 
-def _serialise_by_message_id(message_id: str) -> None:
+def _serialise_by_message_id(message_id: str, *, asynchronous: bool = False) -> None:
     # Two workers given the same message at once must not both create a ticket.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if asynchronous:  # set_config(..., true) is SET LOCAL: this transaction only, in the same round trip
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s)), set_config('synchronous_commit', 'off', true)", [message_id]
+            )
+        else:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [message_id])
 
 
@@ -226,9 +232,18 @@ def inbound_process(inbound: InboundEmail) -> IntakeResult:
         return _quarantine(inbound, result, f"parser error: {exc!r}"[:500])
     result.sender, result.subject, result.attachments = parsed.from_email, parsed.subject, _attachment_rows(parsed)
     _redact_raw(inbound, parsed)
+    # The apply commits without waiting for its WAL flush (INTAKE_ASYNC_APPLY): the raw message was
+    # committed durably before this, so if PostgreSQL crashes within its async-commit window (about
+    # 3 x wal_writer_delay) the apply is lost as a whole, the row is still PENDING and
+    # `inbound_recover` runs it again: nothing is lost. The next synchronous commit on the server
+    # (the next raw store, the acknowledgement task's) flushes it anyway, so no e-mail goes out about
+    # a ticket that could vanish. The one edge: someone who only read the new ticket inside that
+    # window (an agent's page, a websocket push) saw a ticket that comes back under another reference.
+    # Only in a transaction of our own: a caller's atomic block keeps the durability it asked for.
+    asynchronous = settings.INTAKE_ASYNC_APPLY and not connection.in_atomic_block
     try:
         with transaction.atomic():
-            _serialise_by_message_id(parsed.message_id)
+            _serialise_by_message_id(parsed.message_id, asynchronous=asynchronous)
             decision = decide(parsed, inbound_pk=inbound.pk)
             ticket = decision.ticket
             reason = decision.reason
