@@ -178,6 +178,85 @@ def test_ingest_email_command_prints_one_json_line_per_message(tmp_path, db):
     assert set(rows[0]) == {"source", "outcome", "ticket", "reason", "from", "subject", "attachments"}
 
 
+def _inbound_inserts(queries) -> int:
+    return sum(q["sql"].startswith('INSERT INTO "tickets_inboundemail"') for q in queries.captured_queries)
+
+
+def test_ingest_email_stores_a_folder_a_batch_at_a_time_with_the_same_output(tmp_path, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    raws = [eml(message_id=f"f{i}@x", sender=f"s{i}@example.com") for i in range(5)]
+    raws.append(eml(message_id="f0@x", sender="s0@example.com"))  # a duplicate of the first, in the same batch
+    raws.append(eml(message_id="f6@x", headers="Auto-Submitted: auto-replied\r\n"))
+    for i, raw in enumerate(raws):
+        (tmp_path / f"{i}.eml").write_bytes(raw)
+    out = io.StringIO()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("ingest_email", str(tmp_path), stdout=out)
+    assert _inbound_inserts(queries) == 1  # all seven raw messages in one INSERT (one commit)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["source"] for r in rows] == [str(tmp_path / f"{i}.eml") for i in range(7)]
+    assert [r["outcome"] for r in rows] == ["created"] * 5 + ["duplicate", "autoreply"]
+    assert [r["from"] for r in rows[:5]] == [f"s{i}@example.com" for i in range(5)]
+    assert InboundEmail.objects.filter(status="processed").count() == 7 and Ticket.objects.count() == 5
+
+
+def test_a_batch_that_cannot_be_stored_at_once_is_stored_one_by_one(tmp_path, db, monkeypatch):
+    for i in range(3):
+        (tmp_path / f"{i}.eml").write_bytes(eml(message_id=f"g{i}@x"))
+
+    def refused(messages):
+        raise RuntimeError("one of these upset the database")
+
+    monkeypatch.setattr("tickets.mail.intake.inbound_store_many", refused)
+    out = io.StringIO()
+    call_command("ingest_email", str(tmp_path), stdout=out)
+    assert [json.loads(line)["outcome"] for line in out.getvalue().splitlines()] == ["created"] * 3
+    assert InboundEmail.objects.count() == 3
+
+
+def test_ingest_email_handles_what_it_read_before_a_missing_path(tmp_path, db):
+    from django.core.management.base import CommandError
+
+    (tmp_path / "a.eml").write_bytes(eml(message_id="h1@x"))
+    (tmp_path / "b.eml").write_bytes(eml(message_id="h2@x"))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("ingest_email", str(tmp_path), str(tmp_path / "missing"), stdout=out)
+    assert len(out.getvalue().splitlines()) == 2 and Ticket.objects.count() == 2
+
+
+def test_batches_are_bounded_by_count_and_by_bytes_and_read_nothing_ahead(monkeypatch):
+    from tickets.mail.intake import batched
+
+    monkeypatch.setattr("tickets.mail.intake.BATCH_MESSAGES", 3)
+    monkeypatch.setattr("tickets.mail.intake.BATCH_BYTES", 100)
+    assert [len(b) for b in batched(range(7), size=lambda _: 1)] == [3, 3, 1]
+    sizes = [10, 60, 40, 200, 5, 5]  # 40 reaches the budget and closes its batch; 200 is over it alone
+    assert list(batched(sizes, size=lambda n: n)) == [[10, 60, 40], [200], [5, 5]]
+    read = []
+
+    def reading():
+        for n in sizes:
+            read.append(n)
+            yield n
+
+    batches = batched(reading(), size=lambda n: n)
+    next(batches)
+    assert read == [10, 60, 40]  # nothing read ahead of a full batch
+
+    def failing():
+        yield 1
+        yield 2
+        raise FileNotFoundError("gone")
+
+    batches = batched(failing(), size=lambda _: 1)
+    assert next(batches) == [1, 2]  # what was read before the error is still handed out
+    with pytest.raises(FileNotFoundError):
+        next(batches)
+
+
 def test_ingest_email_dry_run_stores_nothing(tmp_path, db):
     path = tmp_path / "a.eml"
     path.write_bytes(eml())

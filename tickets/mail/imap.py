@@ -1,17 +1,25 @@
-"""Poll an IMAP mailbox: store each new message raw and commit, then flag it on the server, then process.
+"""Poll an IMAP mailbox: store new messages raw and commit (a batch at a time), flag them on the server, then process.
 
 A message is fetched once per (mailbox, UIDVALIDITY, UID). When the server's UIDVALIDITY changes the
 stored UIDs no longer name the same messages: everything is fetched again and the Message-ID check
 turns the ones already handled into duplicates, so nothing is lost or doubled.
 """
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import IntegrityError
 from imap_tools import MailBox, MailBoxUnencrypted
 from imap_tools.consts import MailMessageFlags
 
-from tickets.mail.intake import IntakeResult, inbound_process, inbound_store
+from tickets.mail.intake import (
+    IntakeResult,
+    batched,
+    inbound_process,
+    inbound_process_each,
+    inbound_store,
+    inbound_store_many,
+)
 from tickets.models import InboundEmail
 
 logger = logging.getLogger(__name__)
@@ -45,18 +53,45 @@ def imap_poll(account: ImapAccount) -> list[IntakeResult]:
             .values_list("imap_uid", flat=True)
         )
         new_uids = [uid for uid in server_uids if uid not in known][: account.batch]
-        for uid in new_uids:
-            raw = _fetch_raw(box, uid)
-            if raw is None:
-                continue  # expunged meanwhile
+
+        def fetched():
+            for uid in new_uids:
+                raw = _fetch_raw(box, uid)
+                if raw is not None:  # else expunged meanwhile
+                    yield uid, raw
+                raw = None  # the previous message is not held while the next one is fetched
+
+        for batch in batched(fetched(), size=lambda message: len(message[1])):
+            messages = [(raw, f"{source_name}#{uid}", (account.mailbox, uidvalidity, uid)) for uid, raw in batch]
+            del batch
+            if len(messages) == 1:
+                results.extend(_one_by_one(box, messages))
+                continue
             try:
-                inbound = inbound_store(raw, source=f"{source_name}#{uid}", imap=(account.mailbox, uidvalidity, uid))
-            except IntegrityError:
-                continue  # another poller stored it first
-            # Stored and committed: only now may the server consider it handled.
-            box.flag([str(uid)], [MailMessageFlags.SEEN], True)
-            results.append(inbound_process(inbound))
+                stored = inbound_store_many(messages)
+            except Exception:  # noqa: BLE001 - e.g. another poller stored one of them: one by one, as always
+                logger.warning("storing %d IMAP messages at once failed; one by one now", len(messages), exc_info=True)
+                results.extend(_one_by_one(box, messages))
+                continue
+            del messages
+            # Stored and committed: only now may the server consider them handled.
+            box.flag([str(inbound.imap_uid) for inbound in stored], [MailMessageFlags.SEEN], True)
+            results.extend(inbound_process_each(stored))
     return results
+
+
+def _one_by_one(box, messages: list[tuple[bytes, str, tuple[str, int, int]]]) -> Iterator[IntakeResult]:
+    messages.reverse()
+    while messages:
+        raw, source, imap = messages.pop()
+        try:
+            inbound = inbound_store(raw, source=source, imap=imap)
+        except IntegrityError:
+            continue  # another poller stored it first
+        del raw
+        # Stored and committed: only now may the server consider it handled.
+        box.flag([str(imap[2])], [MailMessageFlags.SEEN], True)
+        yield inbound_process(inbound)
 
 
 def _fetch_raw(box, uid: int) -> bytes | None:

@@ -7,7 +7,9 @@ never finished (a killed process, a database crash) is picked up again (`tickets
 import hashlib
 import logging
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -60,8 +62,22 @@ def inbound_store(raw: bytes, *, source: str, imap: tuple[str, int, int] | None 
     Outside a transaction the INSERT is its own (autocommitted) one: a single round trip, stored for
     good when this returns. Inside one (a caller's atomic block) it gets a savepoint, as before.
     """
+    [inbound] = _store([_inbound_row(raw, source, imap)])
+    return inbound
+
+
+def inbound_store_many(messages: list[tuple[bytes, str, tuple[str, int, int] | None]]) -> list[InboundEmail]:
+    """Commit several raw messages at once, (raw, source, imap origin or None) each: one INSERT, one commit.
+
+    All or nothing: when it raises, none of them was stored (the caller stores them one by one instead,
+    so one bad message cannot keep the others out). The batch doors keep a batch small (`batched`).
+    """
+    return _store([_inbound_row(raw, source, imap) for raw, source, imap in messages])
+
+
+def _inbound_row(raw: bytes, source: str, imap: tuple[str, int, int] | None) -> InboundEmail:
     mailbox, uidvalidity, uid = imap or ("", None, None)
-    inbound = InboundEmail(
+    return InboundEmail(
         raw=raw,
         sha256=hashlib.sha256(raw).hexdigest(),
         source=source[:255],
@@ -69,38 +85,48 @@ def inbound_store(raw: bytes, *, source: str, imap: tuple[str, int, int] | None 
         imap_uidvalidity=uidvalidity,
         imap_uid=uid,
     )
+
+
+def _store(inbounds: list[InboundEmail]) -> list[InboundEmail]:
     if connection.in_atomic_block:
         with transaction.atomic():
-            _insert(inbound)
+            _insert(inbounds)
     else:
-        _insert(inbound)
-    return inbound
+        _insert(inbounds)
+    return inbounds
 
 
-def _insert(inbound: InboundEmail) -> None:
+def _insert(inbounds: list[InboundEmail]) -> None:
     if connection.vendor != "postgresql":
-        inbound.save(force_insert=True)
+        if len(inbounds) == 1:
+            inbounds[0].save(force_insert=True)
+        else:
+            with transaction.atomic():
+                InboundEmail.objects.bulk_create(inbounds)
         return
     # Django's psycopg 3 backend binds parameters client-side: the bytea would become a hex literal
     # twice the message's size, built in Python. This one INSERT binds server-side, so the bytes go
     # to PostgreSQL as they are. (Through Django's cursor wrapper: execute wrappers and the
-    # broken-transaction check still apply.)
+    # broken-transaction check still apply.) Several rows are one statement: one commit for all.
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     meta = InboundEmail._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(inbound, True), connection) for f in fields]
+    values = [f.get_db_prep_save(f.pre_save(inbound, True), connection) for inbound in inbounds for f in fields]
     quote = connection.ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+        f"VALUES {', '.join([row] * len(inbounds))} RETURNING {quote(meta.pk.column)}"
     )
     connection.ensure_connection()
     with connection._prepare_cursor(ServerBindingCursor(connection.connection)) as cursor:
         cursor.execute(sql, values)
-        inbound.pk = cursor.fetchone()[0]
-    inbound._state.adding = False
-    inbound._state.db = connection.alias
+        pks = [pk for (pk,) in cursor.fetchall()]  # in the order of the VALUES rows
+    for inbound, pk in zip(inbounds, pks, strict=True):
+        inbound.pk = pk
+        inbound._state.adding = False
+        inbound._state.db = connection.alias
 
 
 def _desk_addresses() -> set[str]:
@@ -396,6 +422,70 @@ def _handled_elsewhere(inbound: InboundEmail, result: IntakeResult) -> IntakeRes
 def ingest_raw(raw: bytes, *, source: str, imap: tuple[str, int, int] | None = None) -> IntakeResult:
     """Store then process one raw message."""
     return inbound_process(inbound_store(raw, source=source, imap=imap))
+
+
+# A batch door stores up to this many messages with one commit, and closes a batch as soon as its messages
+# reach BATCH_BYTES (the one that crosses the mark is its last): nothing is read ahead of a batch, so next to
+# the message being processed at most a batch's worth of small ones is held, never a second large one.
+BATCH_MESSAGES = 50
+BATCH_BYTES = 1024 * 1024
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], *, size: Callable[[T], int]) -> Iterator[list[T]]:
+    """Consecutive batches of at most BATCH_MESSAGES items, closed once they reach BATCH_BYTES.
+
+    When `items` raises, the batch read so far is still handed out before the error goes on.
+    """
+    batch: list[T] = []
+    total = 0
+    try:
+        for item in items:
+            batch.append(item)
+            total += size(item)
+            del item  # while the batch is being processed, this frame holds none of it
+            if len(batch) >= BATCH_MESSAGES or total >= BATCH_BYTES:
+                full, batch, total = [batch], [], 0
+                yield full.pop()
+    except Exception:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
+
+
+def ingest_many(messages: Iterable[tuple[str, bytes]]) -> Iterator[IntakeResult]:
+    """`ingest_raw` for each (source, raw), in order, but each batch's raw messages committed at once first.
+
+    A batch whose store fails is taken one message at a time instead, exactly as `ingest_raw` would:
+    the others are stored, and a message that cannot be stored raises as it always did.
+    """
+    for batch in batched(messages, size=lambda message: len(message[1])):
+        stored = None
+        if len(batch) > 1:
+            try:
+                stored = inbound_store_many([(raw, source, None) for source, raw in batch])
+            except Exception:  # noqa: BLE001 - one bad message must not keep the others out
+                logger.warning("storing %d messages at once failed; one by one now", len(batch), exc_info=True)
+        if stored is None:  # a single message (as it always was), or a batch that could not be stored at once
+            batch.reverse()
+            while batch:
+                yield _ingest_one(batch.pop())
+            continue
+        del batch
+        yield from inbound_process_each(stored)
+
+
+def _ingest_one(message: tuple[str, bytes]) -> IntakeResult:
+    return ingest_raw(message[1], source=message[0])
+
+
+def inbound_process_each(stored: list[InboundEmail]) -> Iterator[IntakeResult]:
+    """Process stored rows in order, letting go of each one's raw bytes when it is done (the list empties)."""
+    stored.reverse()
+    while stored:
+        yield inbound_process(stored.pop())
 
 
 def dry_run(raw: bytes, *, source: str) -> IntakeResult:

@@ -24,10 +24,15 @@ def _mbox_messages(path: Path) -> Iterator[tuple[str, bytes]]:
 
 def _file_messages(path: Path) -> Iterator[tuple[str, bytes]]:
     if _is_mbox(path):
-        messages = list(_mbox_messages(path))
-        if len(messages) > 1:
+        messages = _mbox_messages(path)  # one message in memory at a time, not the whole mailbox
+        first, second = next(messages, None), next(messages, None)
+        if second is not None:
+            pair, first, second = [first, second], None, None
+            yield pair.pop(0)
+            yield pair.pop(0)
             yield from messages
             return
+        messages.close()
     # A single message, possibly with an mbox "From " line the parser treats as unixfrom.
     yield str(path), path.read_bytes()
 

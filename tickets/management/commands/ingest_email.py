@@ -19,10 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="parse and decide, store nothing")
 
     def handle(self, *args, paths, dry_run: bool = False, **options):
-        handle = intake.dry_run if dry_run else intake.ingest_raw
+        if dry_run:
+            results = (intake.dry_run(raw, source=source) for source, raw in raw_messages(paths))
+        else:  # a batch of messages stored with one commit, then each processed (a single one: as it comes)
+            results = intake.ingest_many(raw_messages(paths))
         try:
-            for source, raw in raw_messages(paths):
-                result = handle(raw, source=source)
+            for result in results:
                 self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
         except FileNotFoundError as exc:
             raise CommandError(f"no such file or folder: {exc}") from exc
