@@ -71,7 +71,18 @@ _build_lock = threading.Lock()
 _cache: dict = {"index": None}
 _store: dict[str, object] = {}  # hash of an embedded text -> its vector (a vector depends on the text alone)
 _worker: dict = {"thread": None}
-_queries = ThreadPoolExecutor(max_workers=2, thread_name_prefix="help-semantic-query")
+_queries: dict = {"pool": None}
+
+
+def _after_fork() -> None:
+    """A forked child (Celery prefork) gets no threads and maybe a held lock: start those afresh."""
+    global _build_lock, _engine_lock
+    _build_lock, _engine_lock = threading.Lock(), threading.Lock()
+    _worker["thread"] = None
+    _queries["pool"] = None
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def mode() -> str:
@@ -152,7 +163,11 @@ def query_vector(query: str):
 def embed_soon(query: str) -> Future:
     """The query's vector, computed in a helper thread while the caller ranks keywords: the engine is C code
     that releases the GIL, so the two overlap on two cores."""
-    return _queries.submit(query_vector, query)
+    if _queries["pool"] is None:
+        with _engine_lock:
+            if _queries["pool"] is None:
+                _queries["pool"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="help-semantic-query")
+    return _queries["pool"].submit(query_vector, query)
 
 
 def doc_text(doc) -> str:
@@ -239,7 +254,7 @@ def index_for(keyword_index, *, wait: bool = False) -> SemanticIndex:
             missing = []
         index = _assemble(keyword_index, texts, complete=not missing)
         _cache["index"] = index
-        if missing and _worker["thread"] is None:
+        if missing and (_worker["thread"] is None or not _worker["thread"].is_alive()):
             _worker["thread"] = threading.Thread(target=_background, name="help-semantic-index", daemon=True)
             _worker["thread"].start()
         return index
