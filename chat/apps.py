@@ -51,6 +51,18 @@ class ChatConfig(channel_apps.ChannelAppConfig):
             qs = qs.filter(assignee_id__in=assignee_ids)
         return csat_rows(qs, channel_of="sla_channel")
 
+    def csat_cases(self, start, end):
+        from django.db.models import CharField, F, Value
+
+        from chat.models import Conversation
+
+        return (
+            Conversation.objects.filter(queued_at__gte=start, queued_at__lt=end)
+            .annotate(case_start=F("queued_at"), sla_channel=Value("chat", output_field=CharField()))
+            .order_by()
+            .values("case_start", "sla_channel", "language", "assignee_id", "rating")
+        )
+
     def peak_notice(self) -> dict | None:
         from chat.selectors import peak_status
 

@@ -34,6 +34,13 @@ class ChannelAppConfig(AppConfig):
         (satisfied = rated 4 or 5). Apps whose cases are not rated return []."""
         return []
 
+    def csat_cases(self, start, end):
+        """The cases `csat` counts, started in [start, end), as a values() queryset of `case_start`,
+        `sla_channel`, `language`, `assignee_id` and `rating` (null when not rated), for the dashboard's
+        daily roll-ups; None when the app does not offer it (its CSAT is then always read live).
+        A change to any of these must log its day dirty (support_dashboard_dirty trigger)."""
+        return None
+
     def sla_escalate(self, model, clocks, *, kind: str, now) -> dict:
         infos = self.sla_cases(model, clocks)
         if kind == "breach":

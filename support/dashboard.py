@@ -3,9 +3,13 @@
 Every channel's promises are clocks, so compliance, response-time percentiles, backlog and volume
 need no per-channel code; only CSAT asks the channel apps (ratings live on their cases).
 Durations are wall-clock time from start to met (what the customer waited).
+On PostgreSQL the period's closed days are read from daily roll-ups (support/services/rollups.py)
+and only the rest live; the figures are the same as one pass over the period (tested).
 """
 import dataclasses
 import datetime as dt
+import json
+import operator
 
 from django.apps import apps
 from django.db import connection, transaction
@@ -13,7 +17,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, W
 from django.utils import timezone
 
 from support.channel_apps import ChannelAppConfig
-from support.models import SLAClock, Team
+from support.models import DashboardRollup, SLAClock, Team
 from support.services.sla import BUCKET_BASE  # the one definition of the response-time bucket width
 
 # The clock that stands for "the case" when counting cases (one per case).
@@ -188,25 +192,94 @@ def escalated(filters: Filters, *, limit: int = 200) -> list[SLAClock]:
     return list(qs.select_related("assignee").order_by("escalated_at")[:limit])
 
 
-# One pass on PostgreSQL: compliance per channel, volumes per category and language, and a
-# histogram of response times (buckets 5 % wide on a log scale, stored on the clock when it is met).
+# On PostgreSQL: compliance per channel, volumes per category and language, and a histogram of
+# response times (buckets 5 % wide on a log scale, stored on the clock when it is met), all additive.
+# Closed days come from the daily roll-ups (support/services/rollups.py) and the rest of the period
+# (today, a partial first day, a day changed since it was rolled) from one hash aggregate over its
+# clocks; both are folded into the same totals, so the figures are those of one pass over the period.
 # Percentiles come from the histogram (within 2.5 %) when more than EXACT_LIMIT promises were met
-# in the period; below that the exact percentile_cont query runs (cheap on few rows).
+# in the period; below that they are exact: percentile_cont over the period, or with roll-ups the same
+# interpolation over the same values (response times stored per rolled day, plus the rest's clocks).
 EXACT_LIMIT = 50_000
 
+# How the dashboard counts a clock; the roll-ups count with the same SQL (every clock is exactly one of
+# met, breached, open, except a 'met' clock without met_at, which is none).
+OUTCOMES_SQL = """
+    COUNT(*) FILTER (WHERE state = 'met' AND breached_at IS NULL AND met_at <= due_at),
+    COUNT(*) FILTER (WHERE breached_at IS NOT NULL OR state = 'breached' OR (state = 'met' AND met_at > due_at)),
+    COUNT(*) FILTER (WHERE state IN ('running', 'paused') AND breached_at IS NULL),
+    COUNT(*) FILTER (WHERE met_at IS NOT NULL)
+"""
+# A fingerprint of every team's members: a team's roll-up rows hold only while it is unchanged.
+TEAMS_TABLE = Team.members.through._meta.db_table
+TEAMS_HASH = "md5(COALESCE(string_agg(team_id::text || ':' || user_id::text, ',' ORDER BY team_id, user_id), ''))"
+TEAMS_HASH_SQL = f"SELECT {TEAMS_HASH} FROM {TEAMS_TABLE}"
 
-def _one_pass(filters: Filters) -> dict:
-    """One hash aggregate over the period's clocks, folded in Python into compliance per channel,
-    volume per category and language, and a response-time histogram per channel and metric."""
-    sql, params = _in_period(filters).values(
+
+class _Totals:
+    """Additive figures of a set of clocks and rated cases, from live rows and roll-up rows alike."""
+
+    def __init__(self):
+        self.comp: dict[str, list[int]] = {}
+        self.cats: dict[str, int] = {}
+        self.langs: dict[str, int] = {}
+        self.hist: dict[tuple[str, str], tuple[int, list[int]]] = {}  # (first bucket, met clocks per bucket from it)
+        self.csat: dict[str, list[int]] = {}  # channel -> [ratings, sum, satisfied]
+
+    def add_clocks(self, channel, metric, met, breached, open_, categories, languages, hist_start, hist) -> None:
+        """One group of clocks: outcome counts, {category: n}, {language: n}, met clocks per bucket from hist_start."""
+        totals = self.comp.setdefault(channel, [0, 0, 0])
+        totals[0] += met
+        totals[1] += breached
+        totals[2] += open_
+        if metric in CASE_METRICS:
+            for key, n in categories.items():
+                self.cats[key or "—"] = self.cats.get(key or "—", 0) + n
+            for key, n in languages.items():
+                self.langs[key or "—"] = self.langs.get(key or "—", 0) + n
+        if any(hist):
+            key = (channel, metric)
+            low, per = self.hist.get(key, (hist_start, []))
+            if hist_start < low:
+                per[:0] = [0] * (low - hist_start)
+                low = hist_start
+            start, end = hist_start - low, hist_start - low + len(hist)
+            if len(per) < end:
+                per.extend([0] * (end - len(per)))
+            per[start:end] = map(operator.add, per[start:end], hist)
+            self.hist[key] = (low, per)
+
+    def add_csat(self, channel, count, total, satisfied) -> None:
+        sums = self.csat.setdefault(channel, [0, 0, 0])
+        sums[0] += count
+        sums[1] += total
+        sums[2] += satisfied
+
+    def result(self) -> dict:
+        return {
+            "compliance": [_compliance_row(channel, *totals) for channel, totals in sorted(self.comp.items())],
+            "by_category": [{"key": k, "n": n} for k, n in sorted(self.cats.items(), key=lambda kv: (-kv[1], kv[0]))],
+            "by_language": [{"key": k, "n": n} for k, n in sorted(self.langs.items(), key=lambda kv: (-kv[1], kv[0]))],
+            "histograms": {key: [(b, n) for b, n in enumerate(per, low) if n] for key, (low, per) in sorted(self.hist.items())},
+        }
+
+
+def _in_ranges(ranges: list[tuple[dt.datetime, dt.datetime]], filters: Filters) -> QuerySet:
+    """Clocks started in any of the ranges (index sla_started_idx), cancelled ones left out."""
+    started = Q()
+    for start, end in ranges:
+        started |= Q(started_at__gte=start, started_at__lt=end)
+    qs = SLAClock.objects.filter(started).exclude(state=SLAClock.State.CANCELLED)
+    return _scope(qs, filters).order_by()
+
+
+def _add_live(totals: _Totals, ranges: list[tuple[dt.datetime, dt.datetime]], filters: Filters) -> None:
+    """One hash aggregate over the clocks started in `ranges`, folded into `totals`."""
+    sql, params = _in_ranges(ranges, filters).values(
         "channel", "metric", "category", "language", "state", "due_at", "met_at", "breached_at", "response_bucket"
     ).query.sql_with_params()
     query = f"""
-        SELECT channel, metric, category, language, response_bucket,
-               COUNT(*) FILTER (WHERE state = 'met' AND breached_at IS NULL AND met_at <= due_at),
-               COUNT(*) FILTER (WHERE breached_at IS NOT NULL OR state = 'breached' OR (state = 'met' AND met_at > due_at)),
-               COUNT(*) FILTER (WHERE state IN ('running', 'paused') AND breached_at IS NULL),
-               COUNT(*) FILTER (WHERE met_at IS NOT NULL)
+        SELECT channel, metric, category, language, response_bucket, {OUTCOMES_SQL}
         FROM ({sql}) AS clocks
         GROUP BY channel, metric, category, language, response_bucket
     """
@@ -215,29 +288,117 @@ def _one_pass(filters: Filters) -> dict:
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(query, params)
         rows = cursor.fetchall()
-    comp: dict[str, list[int]] = {}
-    cats: dict[str, int] = {}
-    langs: dict[str, int] = {}
-    hist: dict[tuple[str, str], dict[int, int]] = {}
-    case_set = set(CASE_METRICS)
     for channel, metric, category, language, bucket, met, breached, open_, met_any in rows:
-        totals = comp.setdefault(channel, [0, 0, 0])
-        totals[0] += met
-        totals[1] += breached
-        totals[2] += open_
-        if metric in case_set:
-            n = met + breached + open_  # every clock is exactly one of these
-            cats[category or "—"] = cats.get(category or "—", 0) + n
-            langs[language or "—"] = langs.get(language or "—", 0) + n
-        if bucket is not None and met_any:
-            per = hist.setdefault((channel, metric), {})
-            per[bucket] = per.get(bucket, 0) + met_any
-    return {
-        "compliance": [_compliance_row(channel, *totals) for channel, totals in sorted(comp.items())],
-        "by_category": [{"key": k, "n": n} for k, n in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))],
-        "by_language": [{"key": k, "n": n} for k, n in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))],
-        "histograms": {key: sorted(per.items()) for key, per in hist.items()},
-    }
+        n = met + breached + open_
+        hist = [met_any] if bucket is not None and met_any else []
+        totals.add_clocks(channel, metric, met, breached, open_, {category: n}, {language: n}, bucket or 0, hist)
+
+
+def _slice(filters: Filters) -> tuple[str, list]:
+    """The roll-up rows (alias r) that hold the filters' slice of a day."""
+    sql, params = "r.language = %s", [filters.language or DashboardRollup.ALL_LANGUAGES]
+    if filters.team is not None:
+        sql += " AND r.team_id = %s"
+        params.append(filters.team.pk)
+    else:
+        sql += " AND r.team_id IS NULL"
+    if filters.channel:
+        sql += " AND r.channel = %s"
+        params.append(filters.channel)
+    return sql, params
+
+
+@dataclasses.dataclass
+class _Rolled:
+    days: list[tuple[dt.date, dt.datetime]]  # (day, rolled_at) of the days read from roll-ups
+    gaps: list[tuple[dt.datetime, dt.datetime]]  # the rest of the period, to read live
+
+
+def _add_rolled(totals: _Totals, filters: Filters) -> _Rolled:
+    """Fold in the roll-ups of the period's closed days that still hold: no change logged in the day
+    since it was rolled and, for a team, the same membership. One statement, so days, roll-ups and
+    the change log are one snapshot."""
+    team_check = f"d.teams = ({TEAMS_HASH_SQL})" if filters.team is not None else "TRUE"
+    slice_sql, slice_params = _slice(filters)
+    query = f"""
+        SELECT d.day, d.starts_at, d.ends_at, d.rolled_at,
+               NOT EXISTS (SELECT 1 FROM support_dashboarddirty x WHERE x.hour > d.starts_at - interval '1 hour' AND x.hour < d.ends_at)
+               AND {team_check},
+               r.channel, r.metric, r.met, r.breached, r.open, r.categories, r.languages, r.hist_start, r.hist,
+               r.csat_count, r.csat_sum, r.csat_satisfied
+        FROM support_dashboardday d
+        LEFT JOIN support_dashboardrollup r ON r.day = d.day AND {slice_sql}
+        WHERE d.starts_at >= %s AND d.ends_at <= %s
+        ORDER BY d.starts_at, d.day
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(query, [*slice_params, filters.start, filters.end])
+        rows = cursor.fetchall()
+    used: list[tuple[dt.date, dt.datetime, dt.datetime, dt.datetime]] = []
+    loads = json.loads
+    for day, starts_at, ends_at, rolled_at, usable, channel, metric, met, breached, open_, cats, langs, hist_start, hist, *csat in rows:
+        if not used or used[-1][0] != day:
+            if not usable or used and starts_at < used[-1][2]:
+                continue  # changed since rolled; or overlapping the day before (cut in another time zone)
+            used.append((day, starts_at, ends_at, rolled_at))
+        if channel is None:
+            continue  # a day without cases in this slice
+        if metric:
+            totals.add_clocks(channel, metric, met, breached, open_, loads(cats), loads(langs), hist_start, loads(hist))
+        else:
+            totals.add_csat(channel, *csat)
+    gaps, cursor_at = [], filters.start
+    for _day, starts_at, ends_at, _rolled_at in used:
+        if starts_at > cursor_at:
+            gaps.append((cursor_at, starts_at))
+        cursor_at = ends_at
+    if cursor_at < filters.end:
+        gaps.append((cursor_at, filters.end))
+    return _Rolled(days=[(day, rolled_at) for day, _s, _e, rolled_at in used], gaps=gaps)
+
+
+def _exact_percentiles(filters: Filters, rolled: _Rolled) -> list[dict]:
+    """`percentiles` from the rolled days' stored response times plus the gaps' clocks: the same
+    values, so percentile_cont's result to the bit (_pct interpolates as it does). Falls back to
+    `percentiles` if a day was rolled again since it was read."""
+    if not rolled.days:
+        return percentiles(filters)
+    slice_sql, slice_params = _slice(filters)
+    query = f"""
+        SELECT d.day, r.channel, r.metric, r.durations
+        FROM unnest(%s::date[], %s::timestamptz[]) AS u(day, rolled_at)
+        JOIN support_dashboardday d ON d.day = u.day AND d.rolled_at = u.rolled_at
+        LEFT JOIN support_dashboardrollup r ON r.day = d.day AND r.metric <> '' AND {slice_sql}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(query, [[day for day, _ in rolled.days], [at for _, at in rolled.days], *slice_params])
+        rows = cursor.fetchall()
+        if len({row[0] for row in rows}) != len(rolled.days):
+            return percentiles(filters)
+        values: dict[tuple[str, str], list[float]] = {}
+        for _day, channel, metric, durations in rows:
+            if channel is not None and durations != "[]":
+                values.setdefault((channel, metric), []).extend(us / 1_000_000 for us in json.loads(durations))
+        if rolled.gaps:
+            met = _in_ranges(rolled.gaps, filters).filter(met_at__isnull=False)
+            sql, params = met.values("channel", "metric", "started_at", "met_at").query.sql_with_params()
+            # Microseconds, as the roll-ups store them; us / 10**6 is the double EXTRACT(EPOCH ...)::float8 gives.
+            cursor.execute(
+                f"SELECT channel, metric, (EXTRACT(EPOCH FROM met_at - started_at) * 1000000)::bigint FROM ({sql}) AS met", params
+            )
+            for channel, metric, us in cursor.fetchall():
+                values.setdefault((channel, metric), []).append(us / 1_000_000)
+    return [
+        {
+            "channel": channel,
+            "metric": metric,
+            "label": f"{SLAClock.Channel(channel).label} · {SLAClock.Metric(metric).label}",
+            "count": len(seconds),
+            "p50": dt.timedelta(seconds=float(_pct(seconds, 0.5))),
+            "p90": dt.timedelta(seconds=float(_pct(seconds, 0.9))),
+        }
+        for (channel, metric), seconds in sorted(values.items())
+    ]
 
 
 def _from_histogram(buckets: list[tuple[int, int]], q: float) -> float:
@@ -256,6 +417,65 @@ def _from_histogram(buckets: list[tuple[int, int]], q: float) -> float:
     return BUCKET_BASE ** (buckets[-1][0] + 1)
 
 
+def _csat_combined(filters: Filters, totals: _Totals, gaps: list[tuple[dt.datetime, dt.datetime]]) -> list[dict]:
+    """`csat` from rolled-up sums plus the live sums of the gaps, for the apps that offer their rated
+    cases (csat_cases); the others answer for the whole period as before."""
+    out = []
+    for config in apps.get_app_configs():
+        if not isinstance(config, ChannelAppConfig):
+            continue
+        if type(config).csat_cases is ChannelAppConfig.csat_cases:
+            out.extend(_csat_app(config, filters))
+        elif gaps:
+            _add_live_csat(totals, [config.csat_cases(start, end) for start, end in gaps], filters)
+    sums = [(channel, *sums) for channel, sums in sorted(totals.csat.items()) if sums[0]]
+    if sums:
+        with connection.cursor() as cursor:
+            # The average exactly as AVG(rating) gives it (numeric sum / numeric count), rounded as csat_rows does.
+            cursor.execute(
+                "SELECT v.total::numeric / v.n::numeric"
+                " FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS v(total, n, i) ORDER BY i",
+                [[row[2] for row in sums], [row[1] for row in sums]],
+            )
+            averages = [avg for (avg,) in cursor.fetchall()]
+        for (channel, count, _total, satisfied), average in zip(sums, averages):
+            out.append({"channel": channel, "count": count, "average": round(float(average), 2), "satisfied": satisfied})
+    for row in out:
+        row["satisfied_pct"] = round(100 * row["satisfied"] / row["count"], 1) if row["count"] else None
+        row["label"] = SLAClock.Channel(row["channel"]).label
+    return sorted(out, key=lambda r: r["channel"])
+
+
+def _add_live_csat(totals: _Totals, parts: list[QuerySet], filters: Filters) -> None:
+    """Rated cases of the gaps (one csat_cases queryset per gap, so each reads its own index range)."""
+    compiled = [part.query.sql_with_params() for part in parts]
+    union = " UNION ALL ".join(f"({sql})" for sql, _params in compiled)
+    params = [param for _sql, part_params in compiled for param in part_params]
+    where = ["x.rating IS NOT NULL"]
+    if filters.channel:
+        where.append("x.sla_channel = %s")
+        params.append(filters.channel)
+    if filters.language:
+        where.append("x.language = %s")
+        params.append(filters.language)
+    if filters.team is not None:
+        where.append(f"x.assignee_id IN (SELECT user_id FROM {TEAMS_TABLE} WHERE team_id = %s)")
+        params.append(filters.team.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.sla_channel, COUNT(*), SUM(x.rating), COUNT(*) FILTER (WHERE x.rating >= 4)"
+            f" FROM ({union}) AS x WHERE {' AND '.join(where)} GROUP BY x.sla_channel",
+            params,
+        )
+        for channel, count, total, satisfied in cursor.fetchall():
+            totals.add_csat(channel, count, total, satisfied)
+
+
+def _csat_app(config: ChannelAppConfig, filters: Filters) -> list[dict]:
+    member_ids = list(filters.team.members.values_list("pk", flat=True)) if filters.team is not None else None
+    return config.csat(filters.start, filters.end, channel=filters.channel, language=filters.language, assignee_ids=member_ids)
+
+
 def figures(filters: Filters) -> dict:
     if connection.vendor != "postgresql":
         return {
@@ -268,11 +488,15 @@ def figures(filters: Filters) -> dict:
             "csat": csat(filters),
             "secrets": secrets_removed(filters),
         }
-    data = _one_pass(filters)
+    totals = _Totals()
+    rolled = _add_rolled(totals, filters)
+    if rolled.gaps:
+        _add_live(totals, rolled.gaps, filters)
+    data = totals.result()
     histograms = data.pop("histograms")
     met_total = sum(n for buckets in histograms.values() for _, n in buckets)
     if met_total <= EXACT_LIMIT:
-        data["percentiles"], data["approximate"] = percentiles(filters), False
+        data["percentiles"], data["approximate"] = _exact_percentiles(filters, rolled), False
     else:
         data["approximate"] = True
         data["percentiles"] = [
@@ -287,7 +511,7 @@ def figures(filters: Filters) -> dict:
             for (channel, metric), buckets in sorted(histograms.items())
         ]
     data["backlog"] = backlog(filters)
-    data["csat"] = csat(filters)
+    data["csat"] = _csat_combined(filters, totals, rolled.gaps)
     data["secrets"] = secrets_removed(filters)
     return data
 

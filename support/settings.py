@@ -204,6 +204,8 @@ CELERY_BEAT_SCHEDULE = {
     # Deadlines live in the database; this scan acts on them (never Celery countdowns, which Redis
     # redelivers after the visibility timeout). 15 s is fine enough for a 2-minute chat target.
     "sla-scan": {"task": "support.tasks.sla_scan", "schedule": 15.0},
+    # The dashboard's daily roll-ups: days that closed, and rolled days changed since (support/services/rollups.py).
+    "dashboard-rollups": {"task": "support.tasks.dashboard_rollups", "schedule": 600.0},
 }
 
 # Call-backs.

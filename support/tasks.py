@@ -39,3 +39,13 @@ def sla_scan() -> dict:
 
     result = scan()
     return {"warnings": result.warnings, "breaches": result.breaches}
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dashboard_rollups() -> dict:
+    """Every 10 minutes (beat): roll up the days that closed, rebuild the rolled days changed since.
+    Safe to run twice and from two workers at once (one builds, the other returns)."""
+    from support.services.rollups import dashboard_rollups_build
+
+    result = dashboard_rollups_build()
+    return {"days": len(result.days), "dropped": len(result.dropped), "skipped": result.skipped}

@@ -49,3 +49,18 @@ class TicketsConfig(channel_apps.ChannelAppConfig):
         if assignee_ids is not None:
             qs = qs.filter(assignee_id__in=assignee_ids)
         return csat_rows(qs, channel_of="sla_channel")
+
+    def csat_cases(self, start, end):
+        from django.db.models import Case, CharField, F, Value, When
+
+        from tickets.models import Ticket
+
+        return (
+            Ticket.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True)
+            .annotate(
+                case_start=F("created_at"),
+                sla_channel=Case(When(channel="email", then=Value("email")), default=Value("web"), output_field=CharField()),
+            )
+            .order_by()
+            .values("case_start", "sla_channel", "language", "assignee_id", "rating")
+        )

@@ -1,6 +1,7 @@
 from .accounts import AgentProfile, CustomerProfile, Language, User
 from .audit import AuditEvent
 from .calendar import BusinessCalendar, Holiday, WeeklyHours
+from .dashboard import DashboardDay, DashboardDirty, DashboardRollup
 from .escalation import SLAEvent, Team
 from .notifications import Notification, OutboundEmail
 from .sla import Channel, SLAClock, SLAPolicy
@@ -11,6 +12,9 @@ __all__ = [
     "BusinessCalendar",
     "Channel",
     "CustomerProfile",
+    "DashboardDay",
+    "DashboardDirty",
+    "DashboardRollup",
     "Holiday",
     "Language",
     "Notification",
