@@ -8,11 +8,10 @@ import uuid
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from helpcenter import search, selectors, services
+from helpcenter import selectors, services
 from helpcenter.models import Article, HelpSearch
 from helpcenter.tasks import help_search_purge
 from tests.factories import CustomerFactory
@@ -21,19 +20,6 @@ from tests.safety import shield_cases as secrets
 pytestmark = pytest.mark.django_db
 SUGGEST = "/api/help/suggest/"
 SOLVED = "/api/help/suggest/solved/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}}
-    search.reset_index()
-    yield
-    search.reset_index()
-
-
-@pytest.fixture
-def seeded():
-    call_command("seed_help", stdout=open("/dev/null", "w"))
 
 
 def api(user=None) -> APIClient:

@@ -1,6 +1,5 @@
 """Help centre: seeded articles, sanitised Markdown, English fallback, keyword search for English and Chinese,
 public pages and API, the helpful vote (CSRF, one per session, rate-limited)."""
-import uuid
 
 import pytest
 from django.core.management import call_command
@@ -13,19 +12,6 @@ from helpcenter.models import Article, ArticleTranslation, Category, HelpfulVote
 from tests.helpcenter.questions import QUESTIONS
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}}
-    search.reset_index()
-    yield
-    search.reset_index()
-
-
-@pytest.fixture
-def seeded():
-    call_command("seed_help", stdout=open("/dev/null", "w"))
 
 
 def make_article(slug="test-article", *, body="Hello", languages=("en",), status="published", title="Test title"):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
 
 from helpcenter import search, selectors, semantic
 from helpcenter.models import Article, ArticleTranslation, Category
@@ -40,11 +39,6 @@ def extra():
         if CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-
-
-@pytest.fixture
-def seeded():
-    call_command("seed_help", stdout=open(os.devnull, "w"))
 
 
 def language_of(question: str) -> str:
