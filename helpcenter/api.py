@@ -2,6 +2,7 @@
 import re
 import uuid
 
+from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -145,7 +146,10 @@ class SuggestView(_Public):
         if context and context not in (HelpSearch.Source.TICKET, HelpSearch.Source.CHAT):
             raise ValidationError({"context": ["ticket or chat."]})
         attempt = _attempt_param(request.query_params.get("attempt"))
-        hits = selectors.articles_search(query, language=language, limit=self.LIMIT) if len(query) >= 3 else []
+        hits = (
+            selectors.articles_search(query, language=language, limit=self.LIMIT, semantic_wait=settings.HELP_SUGGEST_SEMANTIC_WAIT)
+            if len(query) >= 3 else []
+        )
         if attempt and context and request.user.is_authenticated and not request.user.is_staff:
             services.attempt_update(attempt, user=request.user, source=context, language=language, query=query, hits=len(hits))
         return Response(SuggestionSerializer(

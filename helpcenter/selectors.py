@@ -1,5 +1,6 @@
 """Reads for the help centre: the reader's language, articles with English fallback, search."""
 import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q
@@ -94,11 +95,15 @@ def articles_popular(*, language: str, limit: int = 6) -> list[dict]:
     return titled(articles, language)
 
 
-def articles_search(query: str, *, language: str, limit: int = 10, semantic: bool = True) -> list[Hit]:
+def articles_search(
+    query: str, *, language: str, limit: int = 10, semantic: bool = True, semantic_wait: float | None = None
+) -> list[Hit]:
     """Ranked hits in the reader's language and English, one per article, highlighted (safe HTML).
 
     Keywords, fused with semantic matching when the optional extra is installed (helpcenter/semantic.py;
-    semantic=False keeps keywords alone). A hit found by meaning only has a plain, unhighlighted snippet."""
+    semantic=False keeps keywords alone). A hit found by meaning only has a plain, unhighlighted snippet.
+    semantic_wait bounds, in seconds, how long to wait for the query's vector once keywords are ranked; past
+    it the keywords answer alone (suggestions while typing; the vector is still cached for the next call)."""
     query = (query or "").strip()[:200]
     if not query:
         return []
@@ -108,7 +113,10 @@ def articles_search(query: str, *, language: str, limit: int = 10, semantic: boo
     results = index.search(query, languages, max(limit * 2, 20))
     if vector is not None:
         try:
-            results = hc_semantic.rank(query, languages=languages, keyword_index=index, keyword_hits=results, vector=vector.result())
+            ready = vector.result(timeout=semantic_wait)
+            results = hc_semantic.rank(query, languages=languages, keyword_index=index, keyword_hits=results, vector=ready)
+        except FutureTimeout:
+            pass  # keywords alone this time
         except Exception:  # a broken extra must not take search down: keywords alone
             logger.exception("help semantic ranking failed")
     hits = []

@@ -217,6 +217,9 @@ CALLBACK_CUSTOMER_REMINDER_MINUTES = 60
 
 # Help centre: searches and suggestion attempts are kept this long for the dashboard, then deleted.
 HELP_SEARCH_RETENTION_DAYS = env_int("HELP_SEARCH_RETENTION_DAYS", 400)
+# Suggestions while typing wait at most this long (seconds) for the semantic extra's query vector after the
+# keywords are ranked, then answer with keywords alone (p95 < 50 ms: docs/performance.md).
+HELP_SUGGEST_SEMANTIC_WAIT = 0.010
 
 # Help centre semantic search (helpcenter/semantic.py): auto = when requirements-semantic.txt is installed,
 # off = keywords alone, on = the extra is required.

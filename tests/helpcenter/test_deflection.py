@@ -255,3 +255,17 @@ def test_control_characters_are_dropped_before_storing(customer):
     services.search_log("with\x00drawal\x1b", source="api", language="en", hits=0)
     assert services.attempt_update(uuid.uuid4(), user=customer, source="chat", language="en", query="\x00\x00", hits=0) is False
     assert list(HelpSearch.objects.values_list("query", flat=True)) == ["withdrawal"]
+
+
+def test_a_slow_query_vector_leaves_suggestions_to_the_keywords(seeded, monkeypatch, settings):
+    from concurrent.futures import Future
+
+    from helpcenter import semantic
+
+    never = Future()  # the extra's vector that does not come in time
+    monkeypatch.setattr(semantic, "enabled", lambda: True)
+    monkeypatch.setattr(semantic, "embed_soon", lambda query: never)
+    monkeypatch.setattr(semantic, "rank", lambda *a, **k: pytest.fail("ranked without the vector"))
+    settings.HELP_SUGGEST_SEMANTIC_WAIT = 0.01
+    hits = suggest(api(), "withdrawal not arrived", language="en").json()
+    assert "withdrawal-delayed" in {h["slug"] for h in hits}
