@@ -8,8 +8,9 @@ client is visible. PostgreSQL and Redis run unpinned on the same two cores.
 
 Phases (each in this run, each against its own baseline):
 
-* Layer round trips: group_send -> receive through RedisChannelLayer and RedisPubSubChannelLayer, and
-  raw redis-py publish -> subscribe, 64 in flight, in one process on core 0.
+* Layer round trips: group_send -> receive through RedisChannelLayer, RedisPubSubChannelLayer and
+  LocalFanoutChannelLayer (its member in the same process: delivered in-process, still published, the echo
+  dropped), and raw redis-py publish -> subscribe, 64 in flight, in one process on core 0.
 * Fan-out: 500 conversations (500 customer + 500 agent sockets, authenticated with real session cookies
   and an allowed Origin, served by `daphne support.asgi:application`); every customer sends `message`
   frames in a closed loop (next after the ack, at most 9.5 a second so the 10/s rate limit never bites)
@@ -25,8 +26,9 @@ Phases (each in this run, each against its own baseline):
   of a few sockets), per socket. Baselines: a bare `websockets` server (same interpreter) and the bare
   ASGI echo under daphne, holding 1,000 sockets.
 
-Server configurations (`--configs`, default core:0,core:60,pubsub:60): channel layer `core` (RedisChannelLayer, the
-default) or `pubsub` (RedisPubSubChannelLayer), chosen with CHANNEL_LAYER_BACKEND, and
+Server configurations (`--configs`, default core:0,core:60,pubsub:60): channel layer `core` (RedisChannelLayer),
+`pubsub` (RedisPubSubChannelLayer) or `local` (chat.layers.LocalFanoutChannelLayer, the desk's default: pub/sub
+with a process's own group members served in-process), chosen with CHANNEL_LAYER_BACKEND, and
 DATABASE_CONN_MAX_AGE (0 = the shipped default: a new PostgreSQL connection per consumer call; 60 =
 persistent). `--profile` samples the server with py-spy during each fan-out (slows it; figures from a
 profiled run are not comparable) and prints where the time goes.
@@ -64,8 +66,9 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 PREFIX = "deskbench"
 SERVER_CPU, CLIENT_CPU = "0", "1"
 CONVERSATIONS = 500
-LAYERS = {"core": "channels_redis.core.RedisChannelLayer", "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer"}
-LAYER_NAMES = {"core": "RedisChannelLayer", "pubsub": "RedisPubSubChannelLayer"}
+LAYERS = {"core": "channels_redis.core.RedisChannelLayer", "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+          "local": "chat.layers.LocalFanoutChannelLayer"}
+LAYER_NAMES = {"core": "RedisChannelLayer", "pubsub": "RedisPubSubChannelLayer", "local": "LocalFanoutChannelLayer"}
 MIN_INTERVAL = 1 / 9.5  # per customer socket in the closed loop: under the 10 frames/s limit
 LATENCY_RATE = 200
 FILLER = "Price feed froze on the BTC/USDT chart and my limit order still shows pending after the deposit."
@@ -618,6 +621,8 @@ async def run_layers(plan: dict) -> dict:
     from channels_redis.core import RedisChannelLayer
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
+    from chat.layers import LocalFanoutChannelLayer
+
     seconds, pairs = plan["layer_seconds"], 64  # redis-py 8 pools stop at 100 connections
     event = {"type": "chat.frame", "staff_only": False,
              "frame": {"staff": raw_frame(1, "x" * 16, 1), "customer": raw_frame(1, "x" * 16, 1)}}
@@ -638,7 +643,7 @@ async def run_layers(plan: dict) -> dict:
         await asyncio.gather(*(worker(i) for i in range(pairs)))
         return count / (now() - began), meter.done()["client_cpu"]
 
-    for name, cls in (("core", RedisChannelLayer), ("pubsub", RedisPubSubChannelLayer)):
+    for name, cls in (("core", RedisChannelLayer), ("pubsub", RedisPubSubChannelLayer), ("local", LocalFanoutChannelLayer)):
         layer = cls(hosts=[plan["redis_url"]], prefix=f"{PREFIX}.micro")
         channels = [await layer.new_channel() for _ in range(pairs)]
         for i, channel in enumerate(channels):
@@ -908,7 +913,11 @@ def seed(n: int) -> list[dict]:
                          category="technical", language="en")
             for c, a in zip(customer_emails, agent_emails)
         ])
-    backend = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend a real login records: the first that can load a user (axes' lockout backend, first in the
+    # list, only refuses logins and has no get_user).
+    from django.utils.module_loading import import_string
+
+    backend = next(path for path in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(path), "get_user"))
 
     def session_for(user) -> str:
         store = SessionStore()
@@ -1093,7 +1102,7 @@ def main() -> None:
     for item in args.configs.split(","):
         layer, _, age = item.partition(":")
         if layer not in LAYERS:
-            sys.exit(f"unknown layer {layer!r}: core or pubsub")
+            sys.exit(f"unknown layer {layer!r}: core, pubsub or local")
         configs.append((layer, int(age or 0)))
     latency_seconds, fanout_seconds, layer_seconds = (4, 5, 2) if args.quick else (10, 10, 3)
 
@@ -1200,7 +1209,10 @@ def report(layers: dict, raw: dict, baselines: dict, runs: dict, args, elapsed: 
     print(f"Layer round trips, group_send -> receive, 64 in flight, one process on core {SERVER_CPU}")
     print(f"{'path':<34}{'round trips/s':>14}{'CPU':>6}{'raw ÷':>8}")
     raw_rt = layers["raw"]["round_trips_s"]
-    for key, name in (("raw", "raw redis-py publish/subscribe"), ("pubsub", "RedisPubSubChannelLayer"), ("core", "RedisChannelLayer")):
+    for key, name in (("raw", "raw redis-py publish/subscribe"), ("local", "LocalFanoutChannelLayer (same process)"),
+                      ("pubsub", "RedisPubSubChannelLayer"), ("core", "RedisChannelLayer")):
+        if key not in layers:
+            continue
         print(f"{name:<34}{layers[key]['round_trips_s']:>14,.0f}{layers[key]['cpu'] * 100:>5.0f}%{raw_rt / layers[key]['round_trips_s']:>8.1f}")
 
     print()

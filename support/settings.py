@@ -148,7 +148,10 @@ if REDIS_URL:
             # RedisChannelLayer was 8-12x slower, drops past 100 queued messages per process and hit
             # redis-py 8's pool limit under load (bench/chat_fanout.py, docs/performance.md). Both are
             # at-most-once; the chat protocol fills gaps from the database by sequence number.
-            "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer"),
+            # chat.layers.LocalFanoutChannelLayer is that pub/sub layer handing a group message to the
+            # members in this process directly (no wait for Redis' echo) and to other processes through
+            # Redis; CHANNEL_LAYER_BACKEND=channels_redis.pubsub.RedisPubSubChannelLayer for the plain one.
+            "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "chat.layers.LocalFanoutChannelLayer"),
             # redis-py 8 times reads out after 5 s, exactly channels_redis' blocking BZPOPMIN: an idle
             # consumer would die with "Timeout reading" (django/channels_redis#422). Reads get 15 s.
             "CONFIG": {
