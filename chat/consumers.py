@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import Http404
 
 from chat import events, fastpath, selectors, services
+from chat.layers import SKIP_KEY
 from chat.models import AgentPresence, ChatMessage, Conversation
 from chat.permissions import (
     can_accept_conversation,
@@ -156,10 +157,16 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    async def db(self, fn, *args):
-        """Run `fn` on the DB thread, then publish the events its commits produced, from here."""
+    async def db(self, fn, *args, sent=None):
+        """Run `fn` on the DB thread, then publish the events its commits produced, from here.
+
+        `sent`: the client_id of a message this socket sent; its `message` frame skips this socket (the ack tells it)."""
         result, exc, collected = await database_sync_to_async(_collecting)(fn, args)
-        await events.apublish(collected)
+        if sent is not None:
+            for _group, event in collected:
+                if event.get("client_id") == str(sent):
+                    event[SKIP_KEY] = self.channel_name
+        await events.apublish(collected, self.channel_layer)
         if exc is not None:
             raise exc
         return result
@@ -172,7 +179,8 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
         )
         conversation = SimpleNamespace(pk=saved.conversation_id, public_id=public_id)
         event = services.message_event(conversation, message)
-        await events.apublish([(events.conversation_group(saved.conversation_id), event)])
+        event[SKIP_KEY] = self.channel_name  # the sender has its ack
+        await events.apublish([(events.conversation_group(saved.conversation_id), event)], self.channel_layer)
 
     async def join(self, group: str):
         await self.channel_layer.group_add(group, self.channel_name)
@@ -236,6 +244,8 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
     # Channel-layer events -------------------------------------------------------------------
 
     async def chat_frame(self, event):
+        if event.get(SKIP_KEY) == self.channel_name:
+            return  # our own message: the ack carried its seq (a layer that delivers it anyway)
         if event.get("staff_only") and not self.is_staff:
             return
         if event.get("customer_only") and self.is_staff:
@@ -312,13 +322,16 @@ class CustomerChatConsumer(BaseChatConsumer):
                 conversation=self.conversation.pk, author_id=self.user.pk, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=client_id
             )
             if saved is None:
-                message, created = await self.db(self._post, client_id, body)  # already shielded: told below
-                seq, duplicate = message.seq, not created
+                message, created = await self.db(self._post, client_id, body, sent=client_id)  # already shielded: told below
+                seq, duplicate, created_at, stored = message.seq, not created, message.created_at, message.body
             else:
-                seq, duplicate = saved.seq, saved.duplicate
+                seq, duplicate, created_at, stored = saved.seq, saved.duplicate, saved.created_at, body
                 if not duplicate:
                     await self.publish_message(saved, public_id=public_id, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=client_id)
-        await self.send_json({"type": "ack", "client_id": str(client_id), "seq": seq, "duplicate": duplicate})
+        ack = {"type": "ack", "client_id": str(client_id), "seq": seq, "duplicate": duplicate, "created_at": created_at.isoformat()}
+        if removed:
+            ack["body"] = stored  # the text as saved: the sender's copy shows what the agent reads
+        await self.send_json(ack)
         if removed and not duplicate:
             await self.db(self._secrets_told, removed)
 
@@ -498,13 +511,15 @@ class AgentChatConsumer(BaseChatConsumer):
                 # The statement itself checks that the chat is live and assigned to this agent.
                 saved = await fastpath.message_post(conversation=public_id, author_id=self.user.pk, kind=kind, body=body, client_id=client_id)
             if saved is None:
-                public_id, message, created = await self.db(self._post, frame, client_id, body, internal)
-                seq, duplicate = message.seq, not created
+                public_id, message, created = await self.db(self._post, frame, client_id, body, internal, sent=client_id)
+                seq, duplicate, created_at = message.seq, not created, message.created_at
             else:
-                seq, duplicate = saved.seq, saved.duplicate
+                seq, duplicate, created_at = saved.seq, saved.duplicate, saved.created_at
                 if not duplicate:
                     await self.publish_message(saved, public_id=public_id, kind=kind, body=body, client_id=client_id)
-        await self.send_json({"type": "ack", "conversation": public_id, "client_id": str(client_id), "seq": seq, "duplicate": duplicate})
+        await self.send_json(
+            {"type": "ack", "conversation": public_id, "client_id": str(client_id), "seq": seq, "duplicate": duplicate, "created_at": created_at.isoformat()}
+        )
 
     def _post(self, frame, client_id, body, internal):
         conversation = self._viewable(frame)

@@ -59,9 +59,9 @@ def collect():
         _collecting.events = outer
 
 
-async def apublish(collected: list[tuple[str, dict]]) -> None:
-    """Publish collected events from the event loop, in order."""
-    layer = get_channel_layer()
+async def apublish(collected: list[tuple[str, dict]], layer=None) -> None:
+    """Publish collected events from the event loop, in order (through `layer`, the consumer's, else the default)."""
+    layer = layer or get_channel_layer()
     if layer is None:
         return
     for group, event in collected:

@@ -137,9 +137,13 @@ def message_event(conversation: Conversation, message: ChatMessage, attachments=
     """The `chat.frame` event of a saved message: staff see notes and full names, customers neither."""
     frame = message_frame(message, conversation, for_staff=True, attachments=attachments)
     if message.kind == Kind.NOTE:
-        return events.frame_event(frame, staff_only=True)
-    customer_frame = message_frame(message, conversation, for_staff=False, attachments=attachments)
-    return events.frame_event({"staff": frame, "customer": customer_frame})
+        event = events.frame_event(frame, staff_only=True)
+    else:
+        customer_frame = message_frame(message, conversation, for_staff=False, attachments=attachments)
+        event = events.frame_event({"staff": frame, "customer": customer_frame})
+    if message.client_id:
+        event["client_id"] = str(message.client_id)  # the consumer that sent it marks the event to skip its socket
+    return event
 
 
 def _broadcast(conversation: Conversation, message: ChatMessage, attachments: list) -> None:

@@ -78,9 +78,10 @@ async def test_answers_and_follow_ups_move_the_sla_clocks_as_the_service_does():
     await post(ag, conversation, body="Fixed")  # meets it
     assert (await ag_next("ack"))["seq"] == 8
     assert await clock_states(conversation, "next_response") == [SLAClock.State.MET]
-    got = [await cust_next("message") for _ in range(6)]
-    assert [m["seq"] for m in got] == [3, 4, 5, 6, 7, 8]
+    got = [await cust_next("message") for _ in range(3)]  # the agent's; its own it knows from the acks
+    assert [m["seq"] for m in got] == [4, 5, 8]
     assert [m["author"] for m in got if m["kind"] == "agent"] == [agent.first_name] * 3
+    assert [(await ag_next("message"))["seq"] for _ in range(3)] == [3, 6, 7]
     assert [kind for _seq, _cid, kind in await stored(conversation)][2:] == ["customer", "agent", "agent", "customer", "customer", "agent"]
     await cust.disconnect()
     await ag.disconnect()
@@ -102,11 +103,13 @@ async def test_concurrent_senders_get_gap_free_seqs_and_every_socket_hears_them_
     rows = await stored(conversation)
     assert [seq for seq, _cid, _kind in rows] == list(range(1, 27))
     assert {str(cid) for _seq, cid, _kind in rows[2:]} == set(sent)
-    heard = []
-    while len(heard) < 24:
-        frame = await inbox[ag].next("message")
-        heard.append(frame["seq"])
-    assert heard == list(range(3, 27))  # the agent sees notes too, in seq order
+    seqs = {comm: sorted(a["seq"] for a in acks[k * 8 : k * 8 + 8]) for k, comm in enumerate((tab1, tab2, ag))}
+    # Every socket hears the others' messages once, in seq order, and not its own (the acks gave those);
+    # the customer's tabs never hear the notes.
+    for comm, expected in ((ag, sorted(seqs[tab1] + seqs[tab2])), (tab1, seqs[tab2]), (tab2, seqs[tab1])):
+        heard = [(await inbox[comm].next("message"))["seq"] for _ in expected]
+        assert heard == expected
+        assert not [f for f in inbox[comm].kept if f["type"] == "message"] and await comm.receive_nothing(timeout=0.3)
     for comm in (tab1, tab2, ag):
         await comm.disconnect()
 

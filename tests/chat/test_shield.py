@@ -17,6 +17,7 @@ async def test_chat_message_is_shielded_before_the_agent_sees_it():
     await receive(ag, "watching")
     await send(cust, type="message", client_id="6f1a1d52-3b4e-4d8e-9c55-7a1b2c3d4e5f", body="验证码 483920, please hurry")
     ack = await receive(cust, "ack")
+    assert ack["body"] == "验证码 [one-time code removed], please hurry"  # no echo: the ack shows what was saved
     seen = await receive(ag, "message")
     while seen["kind"] != "customer":
         seen = await receive(ag, "message")

@@ -323,6 +323,14 @@ export class Thread {
     const node = this.byClientId.get(frame.client_id);
     if (this.pending.delete(frame.client_id)) this.savePending();
     if (!node || this.bySeq.has(frame.seq)) return;
+    // The server sends no `message` frame back to the socket that sent it: the ack carries its time, and
+    // its text when the server changed it (the secret shield).
+    if (typeof frame.body === "string") node.querySelector(".chat-msg__body").textContent = frame.body;
+    const time = frame.created_at ? node.querySelector(".chat-msg__meta time") : null;
+    if (time) {
+      time.textContent = this.formatTime.format(new Date(frame.created_at));
+      time.dateTime = frame.created_at;
+    }
     node.dataset.seq = frame.seq;
     node.classList.remove("chat-msg--pending");
     this.bySeq.set(frame.seq, node);
