@@ -881,19 +881,21 @@ def with_new_message_id(raw: bytes, old: str, tag: str) -> bytes:
     return changed
 
 
-PROFILE_BUCKETS = [  # (label, file suffix, function[, more functions in that file])
+PROFILE_BUCKETS = [  # (label, file suffix, function[, more functions in that file]); functions must not nest
     ("inbound_store[_many] (INSERT raw + commit)", "tickets/mail/intake.py", "inbound_store", "inbound_store_many"),
     ("parse_message", "tickets/mail/parse.py", "parse_message"),
-    ("decide (duplicate/thread lookups)", "tickets/mail/intake.py", "decide"),
-    ("ticket_create", "tickets/services.py", "ticket_create"),
-    ("  _users_by_email (sender + participants)", "tickets/services.py", "_users_by_email"),
+    ("_apply_together (a group: decide + apply)", "tickets/mail/intake.py", "_apply_together"),
+    ("decide (duplicate/thread lookups)", "tickets/mail/intake.py", "decide", "_decide_unique"),
+    ("ticket_prepare (checks, shield, due times)", "tickets/services.py", "ticket_prepare"),
+    ("  users_by_email (sender + participants)", "tickets/services.py", "users_by_email"),
     ("  Ticket.full_clean", "django/db/models/base.py", "full_clean"),
-    ("  _store_attachments", "tickets/services.py", "_store_attachments"),
     ("  sla_clocks_prepare (policies + due times)", "support/services/sla.py", "sla_clocks_prepare"),
-    ("  sla_clocks_start_new (one INSERT)", "support/services/sla.py", "sla_clocks_start_new"),
-    ("  audit_event_record", "support/services/audit.py", "audit_event_record"),
-    ("  acknowledgement_queue (Message-ID row)", "tickets/mail/outbound.py", "acknowledgement_queue"),
+    ("tickets_write (one INSERT a table)", "tickets/services.py", "tickets_write"),
+    ("  _save_attachments_many", "tickets/services.py", "_save_attachments_many"),
+    ("  sla_clocks_start_new_many", "support/services/sla.py", "sla_clocks_start_new_many"),
+    ("  acknowledgement_queue_many (Message-ID rows)", "tickets/mail/outbound.py", "acknowledgement_queue_many"),
     ("ticket_customer_message", "tickets/services.py", "ticket_customer_message"),
+    ("audit_event_record (one row)", "support/services/audit.py", "audit_event_record"),
     ("acknowledgement_send (eager task; a worker's)", "tickets/mail/outbound.py", "acknowledgement_send"),
     ("  email_render (3 templates a recipient)", "support/services/notifications.py", "email_render"),
     ("email_deliver (eager task; a worker's job)", "support/services/notifications.py", "email_deliver"),

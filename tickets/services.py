@@ -1,5 +1,6 @@
 """Every change to a ticket. Each writes the audit log and keeps the SLA clocks in step."""
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -9,8 +10,9 @@ from django.db.models import Min
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from support.models import Channel, CustomerProfile, SLAClock, User
+from support.models import AuditEvent, Channel, CustomerProfile, SLAClock, User
 from support.services import (
+    audit_event_build,
     audit_event_record,
     notification_send,
     sla_clock_cancel,
@@ -19,7 +21,7 @@ from support.services import (
     sla_clock_satisfy,
     sla_clock_start,
 )
-from support.services.sla import sla_clocks_assign, sla_clocks_prepare, sla_clocks_start_new
+from support.services.sla import sla_clocks_assign, sla_clocks_prepare, sla_clocks_start_new_many
 from tickets.attachments import AttachmentRejected, IncomingFile, attachment_check
 from tickets.models import Ticket, TicketAttachment, TicketMessage, TicketParticipant
 
@@ -81,11 +83,11 @@ def customer_for_email(email: str) -> User | None:
     )
 
 
-def _is_customer(user: User | None) -> bool:
+def is_customer(user: User | None) -> bool:
     return user is not None and user.is_active and getattr(user, "customer_profile", None) is not None
 
 
-def _users_by_email(addresses) -> dict[str, User]:
+def users_by_email(addresses) -> dict[str, User]:
     """Users by lower-cased address, with their customer profiles: one query (the unique index on LOWER(email))."""
     wanted = {a.strip().lower() for a in addresses if a and a.strip()}
     if not wanted:
@@ -138,21 +140,27 @@ def _vet_attachments(files, *, strict: bool) -> tuple[list[IncomingFile], list[s
 
 
 def _save_attachments(ticket: Ticket, message: TicketMessage, accepted: list[IncomingFile]) -> None:
+    _save_attachments_many([(ticket, message, accepted)])
+
+
+def _save_attachments_many(items: list[tuple[Ticket, TicketMessage, list[IncomingFile]]]) -> None:
+    """Write each accepted file to private storage, then their rows in one INSERT."""
     rows = []
-    for file in accepted:
-        attachment = TicketAttachment(
-            ticket=ticket,
-            message=message,
-            filename=file.filename,
-            content_type=file.content_type,
-            size=file.size,
-            md5=file.md5,
-            sha256=file.sha256,
-            content_id=file.content_id,
-            inline=file.inline,
-        )
-        attachment.file.save(file.filename, ContentFile(file.payload), save=False)
-        rows.append(attachment)
+    for ticket, message, accepted in items:
+        for file in accepted:
+            attachment = TicketAttachment(
+                ticket=ticket,
+                message=message,
+                filename=file.filename,
+                content_type=file.content_type,
+                size=file.size,
+                md5=file.md5,
+                sha256=file.sha256,
+                content_id=file.content_id,
+                inline=file.inline,
+            )
+            attachment.file.save(file.filename, ContentFile(file.payload), save=False)
+            rows.append(attachment)
     if rows:
         TicketAttachment.objects.bulk_create(rows)
 
@@ -162,6 +170,25 @@ def _store_attachments(ticket: Ticket, message: TicketMessage, files, *, strict:
     accepted, refused = _vet_attachments(files, strict=strict)
     _save_attachments(ticket, message, accepted)
     return refused
+
+
+@dataclass
+class NewTicket:
+    """A ticket ready to be stored by `tickets_write`: built, checked and shielded, nothing written yet."""
+
+    ticket: Ticket
+    participants: list[TicketParticipant]
+    message: TicketMessage
+    accepted: list[IncomingFile]
+    refused: list[str]
+    clocks: list[SLAClock]
+    removed: list[str]
+    customer: User | None
+    requester: str
+    users: dict[str, User]
+    actor: User | None
+    acknowledge: bool
+    notes: list[str] = field(default_factory=list)  # system notes written after the first message
 
 
 def ticket_create(
@@ -192,16 +219,56 @@ def ticket_create(
     anything is stored. Atomic; inside a caller's transaction it takes no savepoint of its own,
     because everything it refuses it refuses before writing.
     """
+    new = ticket_prepare(
+        subject=subject, body_text=body_text, requester_email=requester_email, channel=channel, category=category,
+        priority=priority, body_html=body_html, customer=customer, language=language, fields=fields, cc=cc,
+        attachments=attachments, strict_attachments=strict_attachments, actor=actor, inbound_email=inbound_email,
+        message_id=message_id, acknowledge=acknowledge,
+    )
+    tickets_write([new])
+    return new.ticket
+
+
+def ticket_prepare(
+    *,
+    subject: str,
+    body_text: str,
+    requester_email: str,
+    channel: str,
+    category: str = Ticket.Category.TECHNICAL,
+    priority: str = Ticket.Priority.NORMAL,
+    body_html: str = "",
+    customer: User | None = None,
+    language: str | None = None,
+    fields: dict | None = None,
+    cc: list[str] | tuple = (),
+    attachments: list[IncomingFile] | tuple = (),
+    strict_attachments: bool = True,
+    actor: User | None = None,
+    inbound_email=None,
+    message_id: str = "",
+    acknowledge: bool = True,
+    users: dict[str, User] | None = None,
+    policies: dict | None = None,
+) -> NewTicket:
+    """`ticket_create` up to the writes: everything it checks, refuses or looks up, nothing stored.
+
+    For several tickets at once (e-mail intake's batches): `users`, the accounts of every address
+    involved by lower-cased address (`users_by_email`), saves each ticket its own lookup; `policies`,
+    a dict shared by the batch, its SLA policy lookups (`sla_clocks_prepare`).
+    """
     requester = requester_email.strip().lower()
     participants = _participant_addresses(customer.email if customer else requester, cc)
     subject, body_text, body_html, removed = _shield_customer_text(
         subject=subject, body_text=body_text, body_html=body_html, customer=customer, requester=requester, where=channel
     )
-    if customer is not None and len(participants) == 1:
+    if users is not None:
+        users = {address: users[address] for address in [requester, *(a for a, _role in participants)] if address in users}
+    elif customer is not None and len(participants) == 1:
         users = {customer.email.strip().lower(): customer}
     else:  # the sender as a customer and every participant's account: one query
-        users = _users_by_email([requester, *(address for address, _role in participants)])
-    if customer is None and _is_customer(users.get(requester)):
+        users = users_by_email([requester, *(address for address, _role in participants)])
+    if customer is None and is_customer(users.get(requester)):
         customer = users[requester]
     profile: CustomerProfile | None = getattr(customer, "customer_profile", None) if customer else None
     ticket = Ticket(
@@ -225,38 +292,75 @@ def ticket_create(
     # The clocks' due times are known before the ticket is stored, so the queue's copy of the
     # earliest (sla_due_at) goes in with the INSERT.
     clocks = sla_clocks_prepare(
-        _clock_specs(ticket, first_response=True), priority=ticket.priority, vip=ticket.vip, at=timezone.now()
+        _clock_specs(ticket, first_response=True), priority=ticket.priority, vip=ticket.vip, at=timezone.now(),
+        cache=policies,
     )
     ticket.sla_due_at = min(clock.due_at for clock in clocks)
     accepted, refused = _vet_attachments(attachments, strict=strict_attachments)
-    with transaction.atomic(savepoint=False):
-        ticket.save()
-        TicketParticipant.objects.bulk_create(
-            [TicketParticipant(ticket=ticket, email=address, user=users.get(address), role=role) for address, role in participants]
-        )
-        message = TicketMessage.objects.create(
-            ticket=ticket,
-            kind=TicketMessage.Kind.CUSTOMER,
-            author=customer,
-            from_email=requester,
-            body_text=body_text,
-            body_html=body_html,
-            message_id=message_id,
-            inbound_email=inbound_email,
-        )
-        _save_attachments(ticket, message, accepted)
-        if refused:
-            _system_note(ticket, "Attachments not stored (kept in the raw e-mail): " + "; ".join(refused))
-        sla_clocks_start_new(ticket, clocks, category=ticket.category, language=ticket.language, assignee=ticket.assignee)
-        audit_event_record(ticket, actor=actor, verb="ticket.created", data={"channel": channel, "category": category})
-        if acknowledge:
-            from tickets.mail.outbound import acknowledgement_queue
+    message = TicketMessage(
+        ticket=ticket,
+        kind=TicketMessage.Kind.CUSTOMER,
+        author=customer,
+        from_email=requester,
+        body_text=body_text,
+        body_html=body_html,
+        message_id=message_id,
+        inbound_email=inbound_email,
+    )
+    return NewTicket(
+        ticket=ticket, participants=[
+            TicketParticipant(ticket=ticket, email=address, user=users.get(address), role=role) for address, role in participants
+        ], message=message, accepted=accepted, refused=refused, clocks=clocks, removed=removed, customer=customer,
+        requester=requester, users=users, actor=actor, acknowledge=acknowledge,
+    )
 
-            acknowledgement_queue(ticket)
-        if removed:
-            _secrets_told(ticket, removed, customer=customer or users.get(requester), email=requester, by_email=channel == Ticket.Origin.EMAIL)
-    ticket.secrets_removed = removed
-    return ticket
+
+@transaction.atomic(savepoint=False)
+def tickets_write(new: list[NewTicket]) -> None:
+    """Store prepared tickets: one INSERT per table for all of them (six statements for one ticket or fifty).
+
+    Each gets its participants, first message, attachments, clocks, audit row and acknowledgement,
+    then its system notes (refused attachments, `notes`); a secret the shield removed is told as
+    `ticket_create` always did.
+    """
+    if not new:
+        return
+    Ticket.objects.bulk_create([n.ticket for n in new])
+    TicketParticipant.objects.bulk_create([p for n in new for p in n.participants])
+    TicketMessage.objects.bulk_create([n.message for n in new])
+    _save_attachments_many([(n.ticket, n.message, n.accepted) for n in new])
+    notes = [
+        TicketMessage(ticket=n.ticket, kind=TicketMessage.Kind.NOTE, body_text="Attachments not stored (kept in the raw e-mail): " + "; ".join(n.refused))
+        for n in new if n.refused
+    ]
+    if notes:
+        TicketMessage.objects.bulk_create(notes)
+    sla_clocks_start_new_many(
+        [(n.ticket, n.clocks, {"category": n.ticket.category, "language": n.ticket.language, "assignee": n.ticket.assignee}) for n in new]
+    )
+    AuditEvent.objects.bulk_create(
+        [
+            audit_event_build(
+                n.ticket, actor=n.actor, verb="ticket.created", data={"channel": n.ticket.channel, "category": n.ticket.category}
+            )
+            for n in new
+        ]
+    )
+    acknowledged = [n.ticket for n in new if n.acknowledge]
+    if acknowledged:
+        from tickets.mail.outbound import acknowledgement_queue_many
+
+        acknowledgement_queue_many(acknowledged)
+    for n in new:
+        if n.removed:
+            _secrets_told(
+                n.ticket, n.removed, customer=n.customer or n.users.get(n.requester), email=n.requester,
+                by_email=n.ticket.channel == Ticket.Origin.EMAIL,
+            )
+        n.ticket.secrets_removed = n.removed
+    notes = [TicketMessage(ticket=n.ticket, kind=TicketMessage.Kind.NOTE, body_text=text) for n in new for text in n.notes]
+    if notes:
+        TicketMessage.objects.bulk_create(notes)
 
 
 def _shield_customer_text(*, subject: str, body_text: str, body_html: str, customer, requester: str, where: str):

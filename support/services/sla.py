@@ -207,15 +207,23 @@ def sla_clocks_prepare(
     priority: str = SLAClock.Priority.NORMAL,
     vip: bool = False,
     at: dt.datetime | None = None,
+    cache: dict | None = None,
 ) -> list[SLAClock]:
     """Unsaved clocks for (channel, metric) pairs of a case about to be created: one query.
 
     The caller learns the due times before it stores the case (a ticket keeps the earliest), then
     hands them to `sla_clocks_start_new`. Raises LookupError when a pair has no policy.
+    `cache`: a dict the caller keeps for one batch of cases (never longer: an admin's edit counts
+    from the next batch), so cases with the same pairs, priority and VIP flag share one query.
     """
     at = at or timezone.now()
     specs = list(specs)
-    policies = sla_policies_for(specs, priority=priority, vip=vip)
+    key = (tuple(specs), priority, vip)
+    policies = cache.get(key) if cache is not None else None
+    if policies is None:
+        policies = sla_policies_for(specs, priority=priority, vip=vip)
+        if cache is not None:
+            cache[key] = policies
     return [
         _new_clock(channel=channel, metric=metric, policy=policies[(channel, metric)], priority=priority, vip=vip, at=at)
         for channel, metric in specs
@@ -229,12 +237,22 @@ def sla_clocks_start_new(case, clocks: list[SLAClock], *, category: str = "", la
     Precondition: `case` was inserted in the caller's (still open) transaction, so no other process
     can see it and none of its clocks can be active: no lock, no check, no savepoint, one INSERT.
     """
-    where = _case_filter(case)
-    for clock in clocks:
-        for name, value in where.items():
-            setattr(clock, name, value)
-        clock.category, clock.language, clock.assignee = category, language, assignee
-    return SLAClock.objects.bulk_create(clocks)
+    return sla_clocks_start_new_many([(case, clocks, {"category": category, "language": language, "assignee": assignee})])
+
+
+def sla_clocks_start_new_many(entries: list[tuple[object, list[SLAClock], dict]]) -> list[SLAClock]:
+    """`sla_clocks_start_new` for several new cases, (case, clocks, {category, language, assignee}) each: one INSERT."""
+    stored = []
+    for case, clocks, about in entries:
+        where = _case_filter(case)
+        for clock in clocks:
+            for name, value in where.items():
+                setattr(clock, name, value)
+            clock.category = about.get("category", "")
+            clock.language = about.get("language", "")
+            clock.assignee = about.get("assignee")
+            stored.append(clock)
+    return SLAClock.objects.bulk_create(stored)
 
 
 @transaction.atomic(savepoint=False)  # no caller recovers from its errors inside its own transaction

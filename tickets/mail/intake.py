@@ -187,7 +187,16 @@ def decide(parsed: ParsedMessage, *, inbound_pk: int | None = None) -> Decision:
     )
     ours = TicketMailId.objects.filter(message_id=parsed.message_id).values_list("pk")
     if earlier.union(ours, all=True)[:1]:  # one round trip for both
-        return Decision(Outcome.DUPLICATE, reason=f"Message-ID {parsed.message_id} was handled before")
+        return _duplicate(parsed)
+    return _decide_unique(parsed)
+
+
+def _duplicate(parsed: ParsedMessage) -> Decision:
+    return Decision(Outcome.DUPLICATE, reason=f"Message-ID {parsed.message_id} was handled before")
+
+
+def _decide_unique(parsed: ParsedMessage) -> Decision:
+    """`decide` for a message that is not a duplicate."""
     if parsed.bounce_reason:
         ticket, _how = _ticket_referenced(parsed)
         return Decision(Outcome.BOUNCE, ticket=ticket, reason=parsed.bounce_reason)
@@ -227,23 +236,28 @@ def _serialise_by_message_id(message_id: str, *, asynchronous: bool = False) -> 
 
 
 def _new_ticket(parsed: ParsedMessage, inbound: InboundEmail, note: str = "") -> Ticket:
-    desk = _desk_addresses()
-    cc = [a for a in [*parsed.to, *parsed.cc] if a not in desk and not a.startswith(settings.DESK_EMAIL_ADDRESS.split("@")[0] + "+")]
-    ticket = ticket_create(
-        subject=parsed.subject,
-        body_text=parsed.body_text or "(empty message)",
-        body_html=parsed.body_html,
-        requester_email=parsed.from_email,
-        channel=Ticket.Origin.EMAIL,
-        cc=cc,
-        attachments=_files(parsed),
-        strict_attachments=False,
-        inbound_email=inbound,
-        message_id=parsed.message_id,
-    )
+    ticket = ticket_create(**_new_ticket_fields(parsed, inbound))
     if note:
         TicketMessage.objects.create(ticket=ticket, kind=TicketMessage.Kind.NOTE, body_text=note)
     return ticket
+
+
+def _new_ticket_fields(parsed: ParsedMessage, inbound: InboundEmail) -> dict:
+    """`ticket_create`'s arguments for a message that opens a ticket."""
+    desk = _desk_addresses()
+    cc = [a for a in [*parsed.to, *parsed.cc] if a not in desk and not a.startswith(settings.DESK_EMAIL_ADDRESS.split("@")[0] + "+")]
+    return {
+        "subject": parsed.subject,
+        "body_text": parsed.body_text or "(empty message)",
+        "body_html": parsed.body_html,
+        "requester_email": parsed.from_email,
+        "channel": Ticket.Origin.EMAIL,
+        "cc": cc,
+        "attachments": _files(parsed),
+        "strict_attachments": False,
+        "inbound_email": inbound,
+        "message_id": parsed.message_id,
+    }
 
 
 def inbound_process(inbound: InboundEmail) -> IntakeResult:
@@ -482,10 +496,209 @@ def _ingest_one(message: tuple[str, bytes]) -> IntakeResult:
 
 
 def inbound_process_each(stored: list[InboundEmail]) -> Iterator[IntakeResult]:
-    """Process stored rows in order, letting go of each one's raw bytes when it is done (the list empties)."""
+    """Process stored rows in order, letting go of each one's raw bytes when it is done (the list empties).
+
+    On PostgreSQL the small ones (up to GROUP_MESSAGE_BYTES) are applied a group at a time in one
+    transaction (`_apply_group`); a larger one alone, as `inbound_process` always did, so that no
+    group holds more than a batch's worth of parsed small messages next to it.
+    """
     stored.reverse()
+    together = connection.vendor == "postgresql"
+    group: list[InboundEmail] = []
     while stored:
-        yield inbound_process(stored.pop())
+        inbound = stored.pop()
+        if together and len(inbound.raw) <= GROUP_MESSAGE_BYTES:
+            group.append(inbound)
+            continue
+        if group:
+            yield from _apply_group(group)
+            group = []
+        yield inbound_process(inbound)
+    if group:
+        yield from _apply_group(group)
+
+
+# A stored message this large is applied on its own, never in a group (see inbound_process_each).
+GROUP_MESSAGE_BYTES = 256 * 1024
+
+
+@dataclass
+class _Pending:
+    """A message of a group, parsed, with what the group decided for it."""
+
+    inbound: InboundEmail
+    parsed: ParsedMessage
+    result: IntakeResult
+    new: object = None  # tickets.services.NewTicket while its ticket waits for the group's next write
+
+
+def _apply_group(group: list[InboundEmail]) -> Iterator[IntakeResult]:
+    """`inbound_process` for each message of a group, with the group's work shared.
+
+    Each message is parsed (an unparseable one quarantined at once, as always); then the group is
+    decided and applied in ONE transaction: one statement takes every Message-ID's lock, one finds
+    the duplicates, one the accounts of every address; the new tickets are written with one INSERT
+    per table (`tickets_write`), the rows' results with one UPDATE, one commit. A message that
+    needs the database to decide (a reply, a bounce) is decided and applied in its turn, after the
+    tickets opened before it were written. When anything fails the whole transaction rolls back
+    and every message of the group is processed on its own (`inbound_process`), so one bad message
+    never costs the others and none is lost (the raw rows were committed before).
+    """
+    if len(group) == 1:
+        yield inbound_process(group[0])
+        return
+    results: list[IntakeResult | None] = []
+    pending: list[_Pending] = []
+    for inbound in group:
+        result = IntakeResult(source=inbound.source, outcome=Outcome.QUARANTINED)
+        try:
+            parsed = parse_message(bytes(inbound.raw))
+        except Exception:  # noqa: BLE001 - inbound_process quarantines it with the reason, on its own
+            results.append(inbound_process(inbound))
+            continue
+        result.sender, result.subject, result.attachments = parsed.from_email, parsed.subject, _attachment_rows(parsed)
+        _redact_raw(inbound, parsed)
+        inbound.raw = b""  # stored and committed: the group needs only the parsed message
+        pending.append(_Pending(inbound, parsed, result))
+        results.append(None)
+    try:
+        _apply_together(pending)
+        done = iter(p.result for p in pending)
+    except Exception:  # noqa: BLE001 - rolled back as a whole: each on its own now, exactly as before
+        logger.warning("applying %d messages together failed; one by one now", len(pending), exc_info=True)
+        done = (inbound_process(_reloaded(p.inbound)) for p in pending)
+    for result in results:
+        yield result if result is not None else next(done)
+
+
+def _reloaded(inbound: InboundEmail) -> InboundEmail:
+    """The row as stored (its raw bytes were let go; the group's rolled-back changes undone)."""
+    return InboundEmail.objects.get(pk=inbound.pk)
+
+
+def _apply_together(pending: list[_Pending]) -> None:
+    from tickets.services import is_customer, ticket_prepare, tickets_write, users_by_email
+
+    if not pending:
+        return
+    asynchronous = settings.INTAKE_ASYNC_APPLY and not connection.in_atomic_block  # as in inbound_process
+    with transaction.atomic():
+        ids = sorted({p.parsed.message_id for p in pending})
+        with connection.cursor() as cursor:  # every lock in one round trip, in one order (no deadlock between runs)
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(h)), "
+                + ("set_config('synchronous_commit', 'off', true) " if asynchronous else "'' ")
+                + "FROM (SELECT DISTINCT hashtext(m) AS h FROM unnest(%s::text[]) AS m ORDER BY h) AS locks",
+                [ids],
+            )
+        earlier = (
+            InboundEmail.objects.filter(message_id__in=ids, outcome__in=[Outcome.CREATED, Outcome.THREADED])
+            .exclude(pk__in=[p.inbound.pk for p in pending])
+            .values_list("message_id")
+        )
+        ours = TicketMailId.objects.filter(message_id__in=ids).values_list("message_id")
+        handled = {message_id for (message_id,) in earlier.union(ours, all=True)}
+        users = users_by_email(
+            address for p in pending for address in [p.parsed.from_email, *p.parsed.to, *p.parsed.cc]
+        )
+        policies: dict = {}
+        waiting: list[_Pending] = []  # new tickets not written yet
+
+        def write_waiting() -> None:
+            tickets_write([p.new for p in waiting])
+            for p in waiting:
+                p.inbound.ticket = p.new.ticket
+            waiting.clear()
+
+        for p in pending:
+            parsed, inbound = p.parsed, p.inbound
+            if parsed.message_id in handled:
+                decision = _duplicate(parsed)
+            else:
+                if waiting and _may_reference(parsed, waiting):
+                    write_waiting()  # its lookups must see the tickets opened before it
+                decision = _decide_unique(parsed)
+            ticket, reason, note = decision.ticket, decision.reason, ""
+            if decision.outcome == Outcome.THREADED:
+                customer = users.get(parsed.from_email.strip().lower())  # customer_for_email, from the group's lookup
+                try:
+                    ticket_customer_message(
+                        ticket,
+                        from_email=parsed.from_email,
+                        author=customer if is_customer(customer) else None,
+                        body_text=parsed.body_text or "(empty message)",
+                        body_html=parsed.body_html,
+                        attachments=_files(parsed),
+                        strict_attachments=False,
+                        inbound_email=inbound,
+                        message_id=parsed.message_id,
+                    )
+                except TicketError as exc:  # too old to reopen: a new ticket that points at the old one
+                    note = f"Follow-up to {ticket.reference}: {exc}"
+                    decision = Decision(Outcome.CREATED, reason=f"follow-up to {ticket.reference} (closed)")
+                    ticket, reason = None, decision.reason
+            if decision.outcome == Outcome.CREATED:
+                if not note:
+                    note = reason
+                try:  # it writes nothing (but a record of a secret it removed, which stays true)
+                    p.new = ticket_prepare(**_new_ticket_fields(parsed, inbound), users=users, policies=policies)
+                except Exception as exc:  # noqa: BLE001 - this one quarantined, as inbound_process would
+                    logger.exception("intake failed on inbound e-mail %s", inbound.pk)
+                    decision = Decision(Outcome.QUARANTINED, reason=f"intake error: {exc!r}"[:500])
+                    reason = decision.reason
+                else:
+                    if note:
+                        p.new.notes.append(note)
+            if decision.outcome == Outcome.BOUNCE and ticket is not None:
+                TicketMessage.objects.create(
+                    ticket=ticket, kind=TicketMessage.Kind.NOTE, body_text=f"Mail delivery failed: {reason}", inbound_email=inbound
+                )
+            if p.new is not None:
+                waiting.append(p)
+            if decision.outcome in (Outcome.CREATED, Outcome.THREADED):
+                handled.add(parsed.message_id)
+            quarantined = decision.outcome == Outcome.QUARANTINED
+            inbound.status = InboundEmail.Status.QUARANTINED if quarantined else InboundEmail.Status.PROCESSED
+            inbound.outcome = decision.outcome
+            inbound.reason = reason
+            inbound.ticket = ticket if decision.outcome not in (Outcome.DUPLICATE, Outcome.QUARANTINED) else None
+        write_waiting()
+        now = timezone.now()
+        attempts = [p.inbound.attempts for p in pending]
+        for p in pending:
+            p.inbound.message_id = p.parsed.message_id[:998]
+            p.inbound.from_email = p.parsed.from_email[:320]
+            p.inbound.subject = p.parsed.subject[:255]
+            p.inbound.processed_at = now
+            p.inbound.attempts = F("attempts") + 1
+        # Only rows no run has processed meanwhile (see _finish): if one was, all of this rolls back
+        # and each message goes through inbound_process, which reports what the other run did.
+        updated = InboundEmail.objects.exclude(status=InboundEmail.Status.PROCESSED).bulk_update(
+            [p.inbound for p in pending], _PROCESSED_FIELDS
+        )
+        if updated != len(pending):
+            raise _HandledElsewhere(f"{len(pending) - updated} of {len(pending)} rows were processed meanwhile")
+    for p, before in zip(pending, attempts):
+        p.inbound.attempts = before + 1
+        ticket = p.inbound.ticket
+        p.result.outcome, p.result.reason = p.inbound.outcome, p.inbound.reason
+        p.result.ticket = ticket.reference if ticket is not None else None
+
+
+def _may_reference(parsed: ParsedMessage, waiting: list[_Pending]) -> bool:
+    """Could this message's Message-IDs, reply address or subject point at a ticket not written yet?"""
+    ids = {*parsed.in_reply_to, *parsed.references}
+    tokens = set(_reply_tokens(parsed))
+    match = REFERENCE_IN_SUBJECT.search(parsed.subject)
+    reference = match.group(1).upper() if match else None
+    for p in waiting:
+        ticket = p.new.ticket
+        if p.parsed.message_id in ids or ticket.reply_token in tokens or ticket.reference == reference:
+            return True
+        prefix = ticket.reference.lower() + "."  # the desk's own Message-IDs for it (new_message_id)
+        if any(i.lower().startswith(prefix) for i in ids):
+            return True
+    return False
 
 
 def dry_run(raw: bytes, *, source: str) -> IntakeResult:

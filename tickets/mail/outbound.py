@@ -82,11 +82,18 @@ def acknowledgement_queue(ticket: Ticket) -> TicketMailId:
     Only the acknowledgement's Message-ID is written here (replies to it thread from this instant);
     rendering and the outbox rows are `acknowledgement_send`'s, in a task after commit.
     """
+    [mail_id] = acknowledgement_queue_many([ticket])
+    return mail_id
+
+
+def acknowledgement_queue_many(tickets: list[Ticket]) -> list[TicketMailId]:
+    """`acknowledgement_queue` for several new tickets: one INSERT, a task each after commit."""
     from tickets.tasks import ticket_acknowledge_task
 
-    mail_id = TicketMailId.objects.create(ticket=ticket, message_id=new_message_id(ticket))
-    ticket_acknowledge_task.delay_on_commit(mail_id.pk)
-    return mail_id
+    mail_ids = TicketMailId.objects.bulk_create([TicketMailId(ticket=ticket, message_id=new_message_id(ticket)) for ticket in tickets])
+    for mail_id in mail_ids:
+        ticket_acknowledge_task.delay_on_commit(mail_id.pk)
+    return mail_ids
 
 
 @transaction.atomic
