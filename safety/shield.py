@@ -728,8 +728,27 @@ def _replace(text: str, findings: list[Finding]) -> tuple[str, list[tuple[int, i
 
 
 def shield(text: str) -> Shielded:
-    """`text` with each secret replaced by its marker, and what was found (spans in the original text)."""
+    """`text` with each secret replaced by its marker, and what was found (spans in the original text).
+
+    The last few results are remembered (a pure function of the text; Shielded is frozen): e-mail
+    intake shields a message's texts to redact its raw copy, then the ticket service shields the
+    same strings again.
+    """
+    hit = _RECENT.get(text)
+    if hit is not None:
+        return hit
     findings = scan(text)
-    if not findings:
-        return Shielded(text, ())
-    return Shielded(_replace(text, findings)[0], tuple(findings))
+    result = Shielded(text, ()) if not findings else Shielded(_replace(text, findings)[0], tuple(findings))
+    if len(text) <= _RECENT_TEXT_MAX:
+        try:
+            while len(_RECENT) >= _RECENT_COUNT:
+                _RECENT.pop(next(iter(_RECENT)))
+        except (KeyError, RuntimeError, StopIteration):  # another thread trimmed it meanwhile
+            pass
+        _RECENT[text] = result
+    return result
+
+
+_RECENT: dict[str, Shielded] = {}
+_RECENT_COUNT = 128  # more than a stored batch holds (intake parses a whole group first)
+_RECENT_TEXT_MAX = 32 * 1024  # longer texts are not kept alive for this (at most 4 MiB held)

@@ -180,3 +180,22 @@ def test_the_shared_corpus_in_batches_decides_as_one_by_one():
     grouped = [(r.source, r.outcome) for r in ingest_many(messages)]
     assert grouped == single
     assert InboundEmail.objects.count() == len(messages) and not InboundEmail.objects.filter(status="pending").exists()
+
+
+def test_the_group_update_writes_every_field_a_single_run_writes():
+    columns = {InboundEmail._meta.get_field(name).column for name in intake._PROCESSED_FIELDS}
+    assert columns == {*intake._FINISH_COLUMNS, "attempts"}
+
+
+def test_shield_results_are_reused_for_the_same_text_and_long_texts_are_not_kept():
+    from safety import shield as module
+
+    text = "my password is Hunter2-secret please reset"
+    first = module.shield(text)
+    assert module.shield(text) is first and first.findings  # the same (frozen) result, not a second scan
+    long_text = "x" * (module._RECENT_TEXT_MAX + 1)
+    module.shield(long_text)
+    assert long_text not in module._RECENT
+    for i in range(module._RECENT_COUNT + 5):
+        module.shield(f"message {i}")
+    assert len(module._RECENT) <= module._RECENT_COUNT and text not in module._RECENT

@@ -664,25 +664,51 @@ def _apply_together(pending: list[_Pending]) -> None:
             inbound.ticket = ticket if decision.outcome not in (Outcome.DUPLICATE, Outcome.QUARANTINED) else None
         write_waiting()
         now = timezone.now()
-        attempts = [p.inbound.attempts for p in pending]
         for p in pending:
             p.inbound.message_id = p.parsed.message_id[:998]
             p.inbound.from_email = p.parsed.from_email[:320]
             p.inbound.subject = p.parsed.subject[:255]
             p.inbound.processed_at = now
-            p.inbound.attempts = F("attempts") + 1
-        # Only rows no run has processed meanwhile (see _finish): if one was, all of this rolls back
-        # and each message goes through inbound_process, which reports what the other run did.
-        updated = InboundEmail.objects.exclude(status=InboundEmail.Status.PROCESSED).bulk_update(
-            [p.inbound for p in pending], _PROCESSED_FIELDS
-        )
-        if updated != len(pending):
-            raise _HandledElsewhere(f"{len(pending) - updated} of {len(pending)} rows were processed meanwhile")
-    for p, before in zip(pending, attempts):
-        p.inbound.attempts = before + 1
+        _finish_many([p.inbound for p in pending])
+    for p in pending:
         ticket = p.inbound.ticket
         p.result.outcome, p.result.reason = p.inbound.outcome, p.inbound.reason
         p.result.ticket = ticket.reference if ticket is not None else None
+
+
+# What `_finish_many` writes besides attempts: every one of _PROCESSED_FIELDS (a test holds them equal).
+_FINISH_COLUMNS = ["status", "outcome", "reason", "message_id", "from_email", "subject", "ticket_id", "processed_at"]
+
+
+def _finish_many(inbounds: list[InboundEmail]) -> None:
+    """`_finish` for a group's rows: one UPDATE from a VALUES list (Django's bulk_update builds a CASE per
+    field and row, which cost more than the rest of a group's apply).
+
+    Only rows no run has processed meanwhile (see _finish): if one was, it raises and the group rolls
+    back; each message then goes through inbound_process, which reports what the other run did.
+    """
+    quote = connection.ops.quote_name
+    columns = _FINISH_COLUMNS
+    row = "(%s::bigint, " + ", ".join(["%s"] * 6) + ", %s::bigint, %s::timestamptz)"
+    params = []
+    for inbound in inbounds:
+        params += [inbound.pk, inbound.status, inbound.outcome, inbound.reason, inbound.message_id, inbound.from_email,
+                   inbound.subject, inbound.ticket_id, inbound.processed_at]
+    table = quote(InboundEmail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET "
+            + ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
+            + f", attempts = t.attempts + 1 FROM (VALUES {', '.join([row] * len(inbounds))}) AS v(id, "
+            + ", ".join(quote(c) for c in columns)
+            + ") WHERE t.id = v.id AND t.status <> %s",
+            [*params, InboundEmail.Status.PROCESSED],
+        )
+        updated = cursor.rowcount
+    if updated != len(inbounds):
+        raise _HandledElsewhere(f"{len(inbounds) - updated} of {len(inbounds)} rows were processed meanwhile")
+    for inbound in inbounds:
+        inbound.attempts += 1
 
 
 def _may_reference(parsed: ParsedMessage, waiting: list[_Pending]) -> bool:
