@@ -199,3 +199,16 @@ def test_shield_results_are_reused_for_the_same_text_and_long_texts_are_not_kept
     for i in range(module._RECENT_COUNT + 5):
         module.shield(f"message {i}")
     assert len(module._RECENT) <= module._RECENT_COUNT and text not in module._RECENT
+
+
+def test_raw_messages_are_compressed_with_lz4():
+    """pglz (PostgreSQL's default) spent 2.6-3.0 ms of server CPU a message storing mostly base64 mail; lz4 0.6."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = 'tickets_inboundemail'::regclass AND attname = 'raw'"
+        )
+        assert cursor.fetchone()[0] == "l"
+    stored = ingest_raw(eml(message_id="lz@x", body="Deposit pending since Monday. " * 400), source="t")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_column_compression(raw) FROM tickets_inboundemail WHERE message_id = 'lz@x'")
+        assert cursor.fetchone()[0] == "lz4" and stored.outcome == "created"
