@@ -187,6 +187,8 @@ class InboundEmail(models.Model):
         indexes = [
             models.Index(fields=["message_id"], name="inbound_message_id_idx"),
             models.Index(fields=["received_at"], condition=models.Q(status="quarantined"), name="inbound_quarantine_idx"),
+            # recovery's scan for rows left pending (tickets/mail/recovery.py): only the few unprocessed rows
+            models.Index(fields=["received_at", "id"], condition=models.Q(status="pending"), name="inbound_pending_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

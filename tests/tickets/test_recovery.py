@@ -191,3 +191,21 @@ def test_only_the_apply_commits_asynchronously_and_only_when_set(customer, monke
     assert ingest_raw(eml(sender=customer.email), source="pipe").outcome == "created"
     assert seen == {"store": "on", "apply": "off" if asynchronous else "on"}
     assert show() == "on"  # SET LOCAL: the session's next transaction is durable again
+
+
+@pytest.mark.postgres
+def test_the_recovery_scan_reads_the_partial_index_of_pending_rows(db):
+    queries = []
+
+    def record(execute, sql, params, many, context):
+        queries.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        inbound_recover(older_than=LATER)
+    sql, params = next(q for q in queries if "ORDER BY" in q[0])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # on a near-empty table the planner would scan it anyway
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "inbound_pending_idx" in plan, plan

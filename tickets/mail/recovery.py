@@ -51,9 +51,9 @@ def inbound_recover(*, older_than: dt.timedelta, limit: int = 200) -> list[Intak
     that kills the process must not kill it every minute.
     """
     cutoff = timezone.now() - older_than
-    # A PENDING row has no Message-ID yet (`_finish` writes it): the Message-ID index finds them.
+    # The partial index inbound_pending_idx holds only the unprocessed rows, in this order.
     pending = list(
-        InboundEmail.objects.filter(message_id="", status=InboundEmail.Status.PENDING, received_at__lt=cutoff)
+        InboundEmail.objects.filter(status=InboundEmail.Status.PENDING, received_at__lt=cutoff)
         .order_by("received_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
