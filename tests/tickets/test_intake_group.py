@@ -50,6 +50,7 @@ def mixed_batch(customer, old_ticket) -> list[tuple[str, bytes]]:
         with_attachment("a9@x", "stranger2@example.org"),
         eml(sender="friend@example.org", message_id="a10@x", headers="In-Reply-To: <a2@x>\r\n"),  # CC of a2's ticket
         eml(sender="support@desk.localhost", message_id="a11@x"),  # a loop
+        eml(sender=customer.email, message_id="a12@x", subject="Login", body="my password is Hunter2-secret please reset"),
     ]
     return [(f"batch/{i}", raw) for i, raw in enumerate(raws)]
 
@@ -81,10 +82,15 @@ def test_a_group_is_decided_exactly_as_one_by_one(customer, django_capture_on_co
     assert summary(grouped) == expected
     assert [r.outcome for r in grouped] == [
         "created", "created", "threaded", "duplicate", "autoreply", "threaded", "created", "quarantined", "created",
-        "threaded", "autoreply",
+        "threaded", "autoreply", "created",
     ]
-    assert [r.source for r in grouped] == [f"batch/{i}" for i in range(11)]
-    assert len(mail.outbox) == single_acks == 5  # 4 new tickets acknowledged after commit, one also to its CC
+    assert [r.source for r in grouped] == [f"batch/{i}" for i in range(12)]
+    # 5 new tickets acknowledged after commit (one also to its CC), and the secret's notice by e-mail
+    assert len(mail.outbox) == single_acks == 7
+    secret = Ticket.objects.get(reference=grouped[11].ticket)
+    assert "Hunter2" not in secret.messages.get(kind="customer").body_text
+    assert secret.messages.filter(kind="note", body_text__startswith="The secret shield removed").exists()
+    assert "Hunter2" not in bytes(InboundEmail.objects.get(message_id="a12@x").raw).decode()
     # The stranger quoting someone else's reference got a ticket of their own, with a note saying why.
     stranger = Ticket.objects.get(reference=grouped[6].ticket)
     assert stranger.reference != old_reference and stranger.requester_email == "thief@example.org"
