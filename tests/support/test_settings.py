@@ -68,7 +68,7 @@ def test_server_mode_uses_postgres_and_redis(tmp_path):
         {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/desk", "REDIS_URL": "redis://127.0.0.1:6379/3"}, tmp_path
     )
     assert conf["db"] == "django.db.backends.postgresql" and conf["db_name"] == "desk"
-    assert conf["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert conf["layer"] == "chat.layers.LocalFanoutChannelLayer"
     assert conf["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert conf["broker"] == "redis://127.0.0.1:6379/3"
 
