@@ -158,18 +158,22 @@ def test_a_row_processed_meanwhile_keeps_what_the_other_run_did(db, monkeypatch)
     assert Ticket.objects.count() == 2
 
 
-def test_a_large_message_is_applied_on_its_own_between_groups(db, monkeypatch):
-    monkeypatch.setattr(intake, "GROUP_MESSAGE_BYTES", 400)
-    groups = []
-    real = intake._apply_together
-    monkeypatch.setattr(intake, "_apply_together", lambda pending: (groups.append(len(pending)), real(pending))[1])
+def test_a_batch_is_one_group_and_its_largest_message_is_parsed_first(db, monkeypatch):
+    groups, parsed_sizes = [], []
+    real_apply, real_parse = intake._apply_together, intake.parse_message
+    monkeypatch.setattr(intake, "_apply_together", lambda pending: (groups.append(len(pending)), real_apply(pending))[1])
+    monkeypatch.setattr(intake, "parse_message", lambda raw: (parsed_sizes.append(len(raw)), real_parse(raw))[1])
     big = eml(message_id="big@x", body="x" * 1000)
     messages = [("1", eml(message_id="l1@x")), ("2", eml(message_id="l2@x")), ("3", big), ("4", eml(message_id="l4@x")),
                 ("5", eml(message_id="l5@x"))]
     results = list(ingest_many(messages))
     assert [r.source for r in results] == ["1", "2", "3", "4", "5"]
     assert [r.outcome for r in results] == ["created"] * 5
-    assert groups == [2, 2]
+    assert groups == [5] and parsed_sizes[0] == len(big)
+    # the apply keeps the order the messages came in
+    assert list(Ticket.objects.order_by("id").values_list("messages__message_id", flat=True)) == [
+        "l1@x", "l2@x", "big@x", "l4@x", "l5@x"
+    ]
 
 
 def test_the_shared_corpus_in_batches_decides_as_one_by_one():

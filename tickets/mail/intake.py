@@ -498,28 +498,19 @@ def _ingest_one(message: tuple[str, bytes]) -> IntakeResult:
 def inbound_process_each(stored: list[InboundEmail]) -> Iterator[IntakeResult]:
     """Process stored rows in order, letting go of each one's raw bytes when it is done (the list empties).
 
-    On PostgreSQL the small ones (up to GROUP_MESSAGE_BYTES) are applied a group at a time in one
-    transaction (`_apply_group`); a larger one alone, as `inbound_process` always did, so that no
-    group holds more than a batch's worth of parsed small messages next to it.
+    On PostgreSQL a stored batch is applied as one group (`_apply_group`): one transaction, shared
+    lookups, one INSERT per table. A batch holds at most one message over BATCH_BYTES (the one that
+    closed it) next to small ones under BATCH_BYTES together, and the group parses its largest
+    message first, while nothing else of the group is parsed yet.
     """
-    stored.reverse()
-    together = connection.vendor == "postgresql"
-    group: list[InboundEmail] = []
-    while stored:
-        inbound = stored.pop()
-        if together and len(inbound.raw) <= GROUP_MESSAGE_BYTES:
-            group.append(inbound)
-            continue
-        if group:
-            yield from _apply_group(group)
-            group = []
-        yield inbound_process(inbound)
-    if group:
+    if connection.vendor == "postgresql":
+        group = stored[:]
+        stored.clear()
         yield from _apply_group(group)
-
-
-# A stored message this large is applied on its own, never in a group (see inbound_process_each).
-GROUP_MESSAGE_BYTES = 256 * 1024
+        return
+    stored.reverse()
+    while stored:
+        yield inbound_process(stored.pop())
 
 
 @dataclass
@@ -545,22 +536,27 @@ def _apply_group(group: list[InboundEmail]) -> Iterator[IntakeResult]:
     never costs the others and none is lost (the raw rows were committed before).
     """
     if len(group) == 1:
-        yield inbound_process(group[0])
+        yield inbound_process(group.pop())
         return
-    results: list[IntakeResult | None] = []
-    pending: list[_Pending] = []
-    for inbound in group:
+    slots: list[IntakeResult | _Pending | None] = [None] * len(group)
+    # The largest first: while it is parsed, the others are still raw bytes (as they were before the
+    # group); a parsed message lets go of its raw bytes, so the group never holds both of a large one.
+    for index in sorted(range(len(group)), key=lambda i: len(group[i].raw), reverse=True):
+        inbound = group[index]
         result = IntakeResult(source=inbound.source, outcome=Outcome.QUARANTINED)
         try:
             parsed = parse_message(bytes(inbound.raw))
         except Exception:  # noqa: BLE001 - inbound_process quarantines it with the reason, on its own
-            results.append(inbound_process(inbound))
+            slots[index] = inbound_process(inbound)
             continue
         result.sender, result.subject, result.attachments = parsed.from_email, parsed.subject, _attachment_rows(parsed)
         _redact_raw(inbound, parsed)
         inbound.raw = b""  # stored and committed: the group needs only the parsed message
-        pending.append(_Pending(inbound, parsed, result))
-        results.append(None)
+        slots[index] = _Pending(inbound, parsed, result)
+    del group
+    pending = [slot for slot in slots if isinstance(slot, _Pending)]
+    results = [None if isinstance(slot, _Pending) else slot for slot in slots]
+    del slots
     try:
         _apply_together(pending)
         done = iter(p.result for p in pending)
