@@ -53,9 +53,10 @@ async def test_every_socket_but_the_sender_gets_each_message_once_in_both_proces
     sockets = {"tab1": tab1, "tab2": tab2, "console_here": console_here, "console_there": console_there, "customer_there": customer_there}
     seq = hello["last_seq"]
     steps = [
-        # (sender, body): customer fast path; agent's first answer (service: meets the clock); customer after an
-        # answer (service: starts a clock); agent answer (service); agent again (fast path); customer there (fast? no:
-        # the agent answered, so the service), an internal note (fast path, staff only).
+        # (sender, body): a customer before any answer (fast path); the agent's first answer (service: meets the
+        # first-response clock); the customer after it (service: starts a clock), the agent meeting it (service),
+        # the agent again (fast path), the customer from the other process (service: starts a clock), the agent
+        # there (service), an internal note there (fast path, staff only).
         ("tab1", "one"),
         ("console_there", "two"),
         ("tab2", "three"),
@@ -83,15 +84,11 @@ async def test_every_socket_but_the_sender_gets_each_message_once_in_both_proces
                 assert got == [], (body, name)  # staff only
             else:
                 assert [(m["seq"], m["body"]) for m in got] == [(seq, body)], (body, name)
-                assert m_created(got) == ack["created_at"]
+                assert got[0]["created_at"] == ack["created_at"]
     bodies = await database_sync_to_async(lambda: list(ChatMessage.objects.filter(conversation=conversation, seq__gt=hello["last_seq"]).order_by("seq").values_list("body", flat=True)))()
     assert bodies == [body for _sender, body in steps]
     for comm in sockets.values():
         await comm.disconnect()
-
-
-def m_created(messages):
-    return messages[0]["created_at"]
 
 
 async def test_a_burst_reaches_both_processes_once_each_in_seq_order(two_processes):

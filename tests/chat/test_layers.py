@@ -87,7 +87,7 @@ async def test_membership_is_that_of_the_moment_of_sending(prefix):
 
 async def test_a_message_can_skip_its_sender_and_members_get_copies(prefix):
     here = make(prefix=prefix)
-    sender, tab, = await here.new_channel(), await here.new_channel()
+    sender, tab = await here.new_channel(), await here.new_channel()
     await here.group_add("g", sender)
     await here.group_add("g", tab)
     event = {"type": "chat.frame", "text": "hi", SKIP_KEY: sender}
