@@ -191,40 +191,16 @@ class NewTicket:
     notes: list[str] = field(default_factory=list)  # system notes written after the first message
 
 
-def ticket_create(
-    *,
-    subject: str,
-    body_text: str,
-    requester_email: str,
-    channel: str,
-    category: str = Ticket.Category.TECHNICAL,
-    priority: str = Ticket.Priority.NORMAL,
-    body_html: str = "",
-    customer: User | None = None,
-    language: str | None = None,
-    fields: dict | None = None,
-    cc: list[str] | tuple = (),
-    attachments: list[IncomingFile] | tuple = (),
-    strict_attachments: bool = True,
-    actor: User | None = None,
-    inbound_email=None,
-    message_id: str = "",
-    acknowledge: bool = True,
-) -> Ticket:
+def ticket_create(**arguments) -> Ticket:
     """Open a ticket with its first message; start its SLA clocks; acknowledge after commit.
 
-    `customer` None: looked up by the requester's registered address, else the ticket is flagged
-    "unverified sender". `fields`: the structured fields the category asks for.
-    Raises AttachmentRejected (strict), ValidationError or LookupError (no SLA policy) before
-    anything is stored. Atomic; inside a caller's transaction it takes no savepoint of its own,
-    because everything it refuses it refuses before writing.
+    The arguments are `ticket_prepare`'s. `customer` None: looked up by the requester's registered
+    address, else the ticket is flagged "unverified sender". `fields`: the structured fields the
+    category asks for. Raises AttachmentRejected (strict), ValidationError or LookupError (no SLA
+    policy) before anything is stored. Atomic; inside a caller's transaction it takes no savepoint
+    of its own, because everything it refuses it refuses before writing.
     """
-    new = ticket_prepare(
-        subject=subject, body_text=body_text, requester_email=requester_email, channel=channel, category=category,
-        priority=priority, body_html=body_html, customer=customer, language=language, fields=fields, cc=cc,
-        attachments=attachments, strict_attachments=strict_attachments, actor=actor, inbound_email=inbound_email,
-        message_id=message_id, acknowledge=acknowledge,
-    )
+    new = ticket_prepare(**arguments)
     tickets_write([new])
     return new.ticket
 

@@ -12,18 +12,10 @@ from tests.factories import make_ticket
 from tickets.mail import intake
 from tickets.mail.intake import ingest_many, ingest_raw
 from tickets.models import InboundEmail, Ticket, TicketAttachment, TicketMailId, TicketMessage
+from tests.tickets.test_intake import eml
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mail"
-
-
-def eml(*, sender="wang@example.com", subject="Withdrawal pending", body="Where is my money?", message_id="m1@example.com",
-        headers="", to="support@desk.localhost") -> bytes:
-    mid = f"Message-ID: <{message_id}>\r\n" if message_id else ""
-    return (
-        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n{mid}{headers}"
-        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
-    ).encode()
 
 
 def with_attachment(message_id: str, sender: str) -> bytes:

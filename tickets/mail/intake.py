@@ -260,6 +260,21 @@ def _new_ticket_fields(parsed: ParsedMessage, inbound: InboundEmail) -> dict:
     }
 
 
+def _add_reply(ticket: Ticket, parsed: ParsedMessage, inbound: InboundEmail, *, author) -> None:
+    """A threaded message onto its ticket. Raises TicketError when the ticket is too old to reopen."""
+    ticket_customer_message(
+        ticket,
+        from_email=parsed.from_email,
+        author=author,
+        body_text=parsed.body_text or "(empty message)",
+        body_html=parsed.body_html,
+        attachments=_files(parsed),
+        strict_attachments=False,
+        inbound_email=inbound,
+        message_id=parsed.message_id,
+    )
+
+
 def inbound_process(inbound: InboundEmail) -> IntakeResult:
     """Parse and carry out the decision for one stored message (safe to re-run from quarantine)."""
     result = IntakeResult(source=inbound.source, outcome=Outcome.QUARANTINED)
@@ -291,17 +306,7 @@ def inbound_process(inbound: InboundEmail) -> IntakeResult:
                 raise _Quarantine(reason)
             if decision.outcome == Outcome.THREADED:
                 try:
-                    ticket_customer_message(
-                        ticket,
-                        from_email=parsed.from_email,
-                        author=customer_for_email(parsed.from_email),
-                        body_text=parsed.body_text or "(empty message)",
-                        body_html=parsed.body_html,
-                        attachments=_files(parsed),
-                        strict_attachments=False,
-                        inbound_email=inbound,
-                        message_id=parsed.message_id,
-                    )
+                    _add_reply(ticket, parsed, inbound, author=customer_for_email(parsed.from_email))
                 except TicketError as exc:  # too old to reopen: a new ticket that points at the old one
                     old = ticket
                     ticket = _new_ticket(parsed, inbound, note=f"Follow-up to {old.reference}: {exc}")
@@ -618,17 +623,7 @@ def _apply_together(pending: list[_Pending]) -> None:
             if decision.outcome == Outcome.THREADED:
                 customer = users.get(parsed.from_email.strip().lower())  # customer_for_email, from the group's lookup
                 try:
-                    ticket_customer_message(
-                        ticket,
-                        from_email=parsed.from_email,
-                        author=customer if is_customer(customer) else None,
-                        body_text=parsed.body_text or "(empty message)",
-                        body_html=parsed.body_html,
-                        attachments=_files(parsed),
-                        strict_attachments=False,
-                        inbound_email=inbound,
-                        message_id=parsed.message_id,
-                    )
+                    _add_reply(ticket, parsed, inbound, author=customer if is_customer(customer) else None)
                 except TicketError as exc:  # too old to reopen: a new ticket that points at the old one
                     note = f"Follow-up to {ticket.reference}: {exc}"
                     decision = Decision(Outcome.CREATED, reason=f"follow-up to {ticket.reference} (closed)")
