@@ -214,3 +214,43 @@ def test_raw_messages_are_compressed_with_lz4():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_column_compression(raw) FROM tickets_inboundemail WHERE message_id = 'lz@x'")
         assert cursor.fetchone()[0] == "lz4" and stored.outcome == "created"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_doors_racing_on_the_same_mail_open_each_ticket_once(customer):
+    """Two processes given the same messages at once (an IMAP poll and a folder import, say), in batches
+    whose order differs: the Message-ID locks serialise them, nothing deadlocks, each message opens one
+    ticket and the other copy is a duplicate."""
+    import threading
+
+    messages = [(f"m{i}", eml(sender=f"racer{i}@example.com", message_id=f"race{i}@x")) for i in range(12)]
+    messages.append(("reply", eml(sender=customer.email, message_id="race-reply@x", headers="In-Reply-To: <race0@x>\r\n")))
+    barrier = threading.Barrier(2)
+    results: dict[str, list] = {}
+
+    def run(name, batch):
+        try:
+            barrier.wait()
+            results[name] = [(r.source, r.outcome) for r in ingest_many(batch)]
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=("forward", messages)),
+        threading.Thread(target=run, args=("backward", list(reversed(messages[:12])) + messages[12:])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(results) == {"forward", "backward"}
+    outcomes = {}
+    for name in results:
+        for source, outcome in results[name]:
+            outcomes.setdefault(source, []).append(outcome)
+    for i in range(12):
+        assert sorted(outcomes[f"m{i}"]) == ["created", "duplicate"], outcomes[f"m{i}"]
+    # the reply's sender is not a participant of racer0's ticket: its own ticket, once; the other copy a duplicate
+    assert sorted(outcomes["reply"]) == ["created", "duplicate"]
+    assert Ticket.objects.count() == 13
+    assert InboundEmail.objects.filter(status="processed").count() == 26
