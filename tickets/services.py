@@ -10,9 +10,10 @@ from django.db.models import Min
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from support.models import AuditEvent, Channel, CustomerProfile, SLAClock, User
+from support.models import Channel, CustomerProfile, SLAClock, User
 from support.services import (
     audit_event_build,
+    audit_events_record,
     audit_event_record,
     notification_send,
     sla_clock_cancel,
@@ -314,7 +315,7 @@ def tickets_write(new: list[NewTicket]) -> None:
     sla_clocks_start_new_many(
         [(n.ticket, n.clocks, {"category": n.ticket.category, "language": n.ticket.language, "assignee": n.ticket.assignee}) for n in new]
     )
-    AuditEvent.objects.bulk_create(
+    audit_events_record(
         [
             audit_event_build(
                 n.ticket, actor=n.actor, verb="ticket.created", data={"channel": n.ticket.channel, "category": n.ticket.category}

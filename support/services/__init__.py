@@ -1,6 +1,6 @@
 """Every state change the shared core makes (DESIGN: services are the only writers)."""
 from .accounts import agent_create, customer_create, customer_profile_update, user_role_grant
-from .audit import audit_event_build, audit_event_record, audit_view_record
+from .audit import audit_deferred, audit_event_build, audit_event_record, audit_events_record, audit_view_record
 from .notifications import (
     email_deliver,
     email_queue,
@@ -22,8 +22,10 @@ from .sla import (
 
 __all__ = [
     "agent_create",
+    "audit_deferred",
     "audit_event_build",
     "audit_event_record",
+    "audit_events_record",
     "audit_view_record",
     "customer_create",
     "customer_profile_update",

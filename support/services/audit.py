@@ -1,6 +1,12 @@
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.contrib.contenttypes.models import ContentType
 
 from support.models import AuditEvent
+
+# Rows queued by audit_deferred(), or None: written at once.
+_DEFERRED: ContextVar[list | None] = ContextVar("audit_deferred", default=None)
 
 
 def _client_ip(request):
@@ -12,8 +18,36 @@ def _client_ip(request):
 def audit_event_record(obj, *, actor, verb: str, data: dict | None = None, request=None) -> AuditEvent:
     """Append one row to the audit trail. `actor` None means the system (a task, intake)."""
     event = audit_event_build(obj, actor=actor, verb=verb, data=data, request=request)
-    event.save(force_insert=True)
+    audit_events_record([event])
     return event
+
+
+def audit_events_record(events: list[AuditEvent]) -> None:
+    """Append built rows (`audit_event_build`): one INSERT, or queued inside `audit_deferred()`."""
+    queued = _DEFERRED.get()
+    if queued is not None:
+        queued.extend(events)
+    elif len(events) == 1:
+        events[0].save(force_insert=True)
+    elif events:
+        AuditEvent.objects.bulk_create(events)
+
+
+@contextmanager
+def audit_deferred():
+    """Inside the block, audit rows are queued and written with one INSERT when it ends without an error.
+
+    For work that writes many rows in one transaction (e-mail intake applying a batch): use it inside
+    that transaction, so the rows commit or roll back with what they record. A queued row has no pk yet.
+    """
+    queued: list[AuditEvent] = []
+    token = _DEFERRED.set(queued)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+    if queued:
+        AuditEvent.objects.bulk_create(queued)
 
 
 def audit_event_build(obj, *, actor, verb: str, data: dict | None = None, request=None) -> AuditEvent:

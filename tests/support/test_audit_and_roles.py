@@ -62,3 +62,28 @@ def test_granting_a_staff_role_opens_the_admin_a_customer_role_does_not():
     assert agent.is_staff and agent.has_role("supervisor")
     assert sorted(agent.agent_profile.languages.values_list("code", flat=True)) == ["en", "ja"]
     assert AuditEvent.objects.filter(verb="role.granted").count() == 3
+
+
+def test_deferred_audit_rows_go_in_with_one_insert_at_the_end_of_the_block(customer):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from support.services import audit_deferred
+
+    before = AuditEvent.objects.count()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        with audit_deferred():
+            first = audit_event_record(customer, actor=None, verb="deferred.one")
+            audit_event_record(customer, actor=None, verb="deferred.two")
+            assert first.pk is None and AuditEvent.objects.count() == before  # queued, not written yet
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "support_auditevent"')]
+    assert len(inserts) == 1
+    assert list(AuditEvent.objects.filter(verb__startswith="deferred.").order_by("id").values_list("verb", flat=True)) == [
+        "deferred.one", "deferred.two"
+    ]
+    with pytest.raises(RuntimeError), audit_deferred():
+        audit_event_record(customer, actor=None, verb="deferred.lost")
+        raise RuntimeError("the work failed")
+    assert not AuditEvent.objects.filter(verb="deferred.lost").exists()  # nothing recorded for work that failed
+    audit_event_record(customer, actor=None, verb="deferred.after")  # outside a block: written at once again
+    assert AuditEvent.objects.filter(verb="deferred.after").exists()

@@ -69,9 +69,11 @@ def test_a_group_is_decided_exactly_as_one_by_one(customer, django_capture_on_co
     reset()
     old = make_ticket(customer, channel="email")
     mail.outbox = []
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
         grouped = list(ingest_many(mixed_batch(customer, old)))
     assert summary(grouped) == expected
+    audit_inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "support_auditevent"')]
+    assert len(audit_inserts) == 1  # new tickets, replies and reopenings of the whole group: one INSERT
     assert [r.outcome for r in grouped] == [
         "created", "created", "threaded", "duplicate", "autoreply", "threaded", "created", "quarantined", "created",
         "threaded", "autoreply", "created",

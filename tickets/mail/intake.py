@@ -578,7 +578,8 @@ def _reloaded(inbound: InboundEmail) -> InboundEmail:
 
 
 def _apply_together(pending: list[_Pending]) -> None:
-    from tickets.services import is_customer, ticket_prepare, tickets_write, users_by_email
+    from support.services import audit_deferred
+    from tickets.services import users_by_email
 
     if not pending:
         return
@@ -602,69 +603,81 @@ def _apply_together(pending: list[_Pending]) -> None:
         users = users_by_email(
             address for p in pending for address in [p.parsed.from_email, *p.parsed.to, *p.parsed.cc]
         )
-        policies: dict = {}
-        waiting: list[_Pending] = []  # new tickets not written yet
-
-        def write_waiting() -> None:
-            tickets_write([p.new for p in waiting])
-            for p in waiting:
-                p.inbound.ticket = p.new.ticket
-            waiting.clear()
-
-        for p in pending:
-            parsed, inbound = p.parsed, p.inbound
-            if parsed.message_id in handled:
-                decision = _duplicate(parsed)
-            else:
-                if waiting and _may_reference(parsed, waiting):
-                    write_waiting()  # its lookups must see the tickets opened before it
-                decision = _decide_unique(parsed)
-            ticket, reason, note = decision.ticket, decision.reason, ""
-            if decision.outcome == Outcome.THREADED:
-                customer = users.get(parsed.from_email.strip().lower())  # customer_for_email, from the group's lookup
-                try:
-                    _add_reply(ticket, parsed, inbound, author=customer if is_customer(customer) else None)
-                except TicketError as exc:  # too old to reopen: a new ticket that points at the old one
-                    note = f"Follow-up to {ticket.reference}: {exc}"
-                    decision = Decision(Outcome.CREATED, reason=f"follow-up to {ticket.reference} (closed)")
-                    ticket, reason = None, decision.reason
-            if decision.outcome == Outcome.CREATED:
-                if not note:
-                    note = reason
-                try:  # it writes nothing (but a record of a secret it removed, which stays true)
-                    p.new = ticket_prepare(**_new_ticket_fields(parsed, inbound), users=users, policies=policies)
-                except Exception as exc:  # noqa: BLE001 - this one quarantined, as inbound_process would
-                    logger.exception("intake failed on inbound e-mail %s", inbound.pk)
-                    decision = Decision(Outcome.QUARANTINED, reason=f"intake error: {exc!r}"[:500])
-                    reason = decision.reason
-                else:
-                    if note:
-                        p.new.notes.append(note)
-            if decision.outcome == Outcome.BOUNCE and ticket is not None:
-                TicketMessage.objects.create(
-                    ticket=ticket, kind=TicketMessage.Kind.NOTE, body_text=f"Mail delivery failed: {reason}", inbound_email=inbound
-                )
-            if p.new is not None:
-                waiting.append(p)
-            if decision.outcome in (Outcome.CREATED, Outcome.THREADED):
-                handled.add(parsed.message_id)
-            quarantined = decision.outcome == Outcome.QUARANTINED
-            inbound.status = InboundEmail.Status.QUARANTINED if quarantined else InboundEmail.Status.PROCESSED
-            inbound.outcome = decision.outcome
-            inbound.reason = reason
-            inbound.ticket = ticket if decision.outcome not in (Outcome.DUPLICATE, Outcome.QUARANTINED) else None
-        write_waiting()
-        now = timezone.now()
-        for p in pending:
-            p.inbound.message_id = p.parsed.message_id[:998]
-            p.inbound.from_email = p.parsed.from_email[:320]
-            p.inbound.subject = p.parsed.subject[:255]
-            p.inbound.processed_at = now
-        _finish_many([p.inbound for p in pending])
+        with audit_deferred():  # the group's audit rows (new tickets, replies, status changes): one INSERT
+            _decide_and_apply(pending, handled, users)
+            now = timezone.now()
+            for p in pending:
+                p.inbound.message_id = p.parsed.message_id[:998]
+                p.inbound.from_email = p.parsed.from_email[:320]
+                p.inbound.subject = p.parsed.subject[:255]
+                p.inbound.processed_at = now
+            _finish_many([p.inbound for p in pending])
     for p in pending:
         ticket = p.inbound.ticket
         p.result.outcome, p.result.reason = p.inbound.outcome, p.inbound.reason
         p.result.ticket = ticket.reference if ticket is not None else None
+
+
+def _decide_and_apply(pending: list[_Pending], handled: set[str], users: dict) -> None:
+    """`_apply_together`'s decisions, message by message, in the group's transaction.
+
+    `handled`: the Message-IDs already made tickets or replies (this group's are added); `users`: the
+    accounts of every address in the group. New tickets wait and are written together.
+    """
+    from tickets.services import is_customer, ticket_prepare, tickets_write
+
+    policies: dict = {}
+    waiting: list[_Pending] = []  # new tickets not written yet
+
+    def write_waiting() -> None:
+        tickets_write([p.new for p in waiting])
+        for p in waiting:
+            p.inbound.ticket = p.new.ticket
+        waiting.clear()
+
+    for p in pending:
+        parsed, inbound = p.parsed, p.inbound
+        if parsed.message_id in handled:
+            decision = _duplicate(parsed)
+        else:
+            if waiting and _may_reference(parsed, waiting):
+                write_waiting()  # its lookups must see the tickets opened before it
+            decision = _decide_unique(parsed)
+        ticket, reason, note = decision.ticket, decision.reason, ""
+        if decision.outcome == Outcome.THREADED:
+            customer = users.get(parsed.from_email.strip().lower())  # customer_for_email, from the group's lookup
+            try:
+                _add_reply(ticket, parsed, inbound, author=customer if is_customer(customer) else None)
+            except TicketError as exc:  # too old to reopen: a new ticket that points at the old one
+                note = f"Follow-up to {ticket.reference}: {exc}"
+                decision = Decision(Outcome.CREATED, reason=f"follow-up to {ticket.reference} (closed)")
+                ticket, reason = None, decision.reason
+        if decision.outcome == Outcome.CREATED:
+            if not note:
+                note = reason
+            try:  # it writes nothing (but a record of a secret it removed, which stays true)
+                p.new = ticket_prepare(**_new_ticket_fields(parsed, inbound), users=users, policies=policies)
+            except Exception as exc:  # noqa: BLE001 - this one quarantined, as inbound_process would
+                logger.exception("intake failed on inbound e-mail %s", inbound.pk)
+                decision = Decision(Outcome.QUARANTINED, reason=f"intake error: {exc!r}"[:500])
+                reason = decision.reason
+            else:
+                if note:
+                    p.new.notes.append(note)
+        if decision.outcome == Outcome.BOUNCE and ticket is not None:
+            TicketMessage.objects.create(
+                ticket=ticket, kind=TicketMessage.Kind.NOTE, body_text=f"Mail delivery failed: {reason}", inbound_email=inbound
+            )
+        if p.new is not None:
+            waiting.append(p)
+        if decision.outcome in (Outcome.CREATED, Outcome.THREADED):
+            handled.add(parsed.message_id)
+        quarantined = decision.outcome == Outcome.QUARANTINED
+        inbound.status = InboundEmail.Status.QUARANTINED if quarantined else InboundEmail.Status.PROCESSED
+        inbound.outcome = decision.outcome
+        inbound.reason = reason
+        inbound.ticket = ticket if decision.outcome not in (Outcome.DUPLICATE, Outcome.QUARANTINED) else None
+    write_waiting()
 
 
 # What `_finish_many` writes besides attempts: every one of _PROCESSED_FIELDS (a test holds them equal).
