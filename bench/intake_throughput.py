@@ -18,7 +18,7 @@ on each message, and each message counts its faster of two passes), and the full
 `ingest_raw(raw, source=...)` as a single-message door (the MTA pipe `ingest_email -`) calls it: store raw and
 commit, then parse, decide and apply in a second transaction; and the batch door, `ingest_many` as `manage.py
 ingest_email DIR` and the IMAP poll call it (a batch of raw messages stored with one INSERT and one commit, then
-each parsed, decided and applied), on the same messages from the same starting database; one process/thread.
+parsed, decided and applied together in one transaction), on the same messages from the same starting database; one process/thread.
 tracemalloc peak while handling the largest message (and while the batch door reads a folder holding it); then
 a cProfile pass of the batch door over 200 further messages of the same mix, to show where the time goes.
 
@@ -1157,8 +1157,8 @@ def run(n: int, tmp: Path) -> None:
     batch_net_ms = (batch_seconds - batch_worker[0]) / n * 1e3
     print()
     print(f"Batch door, `ingest_many` as `ingest_email DIR` and the IMAP poll run it (batches of up to "
-          f"{BATCH_MESSAGES} messages / {BATCH_BYTES / 2**20:.0f} MiB stored with one INSERT and one commit, then each "
-          f"processed):")
+          f"{BATCH_MESSAGES} messages / {BATCH_BYTES / 2**20:.0f} MiB stored with one INSERT and one commit, then "
+          f"applied together in one transaction):")
     row("batched intake, ms/message (mean)", bare_ms, batch_ms, ".3f")
     row("batched intake, messages/s", 1e3 / bare_ms, 1e3 / batch_ms, ".0f", batch_ms / bare_ms)
     row("  without the eager worker tasks, ms/msg", bare_ms, batch_net_ms, ".3f")
