@@ -256,3 +256,30 @@ def test_two_doors_racing_on_the_same_mail_open_each_ticket_once(customer):
     assert sorted(outcomes["reply"]) == ["created", "duplicate"]
     assert Ticket.objects.count() == 13
     assert InboundEmail.objects.filter(status="processed").count() == 26
+
+
+@pytest.mark.parametrize(
+    "how", ["customer's Message-ID", "desk's Message-ID", "reply address", "subject reference", "unrelated"]
+)
+def test_a_message_that_may_point_at_a_waiting_ticket_has_it_written_first(db, how):
+    """`_may_reference`: every way a message can name a ticket, checked against tickets not written yet."""
+    from tickets.mail.parse import parse_message
+    from tickets.services import ticket_prepare
+
+    first = parse_message(eml(message_id="w1@x", sender="first@example.com"))
+    new = ticket_prepare(subject="s", body_text="b", requester_email="first@example.com", channel="email", message_id="w1@x")
+    waiting = [intake._Pending(inbound=None, parsed=first, result=None, new=new)]
+    ticket = new.ticket
+    headers, to, subject = "", "support@desk.localhost", "Re: hello"
+    if how == "customer's Message-ID":
+        headers = "In-Reply-To: <w1@x>\r\n"
+    elif how == "desk's Message-ID":
+        headers = f"References: <other@x> <{ticket.reference.lower()}.0123456789abcdef@desk.localhost>\r\n"
+    elif how == "reply address":
+        to = f"support+{ticket.reply_token}@desk.localhost"
+    elif how == "subject reference":
+        subject = f"Re: [{ticket.reference.lower()}] hello"
+    else:
+        headers = "In-Reply-To: <w0@x>\r\n"
+    reply = parse_message(eml(message_id="w2@x", sender="first@example.com", headers=headers, to=to, subject=subject))
+    assert intake._may_reference(reply, waiting) is (how != "unrelated")
