@@ -212,7 +212,7 @@ def sla_clocks_prepare(
     """Unsaved clocks for (channel, metric) pairs of a case about to be created: one query.
 
     The caller learns the due times before it stores the case (a ticket keeps the earliest), then
-    hands them to `sla_clocks_start_new`. Raises LookupError when a pair has no policy.
+    hands them to `sla_clocks_start_new_many`. Raises LookupError when a pair has no policy.
     `cache`: a dict the caller keeps for one batch of cases (never longer: an admin's edit counts
     from the next batch), so cases with the same pairs, priority and VIP flag share one query.
     """
@@ -230,18 +230,13 @@ def sla_clocks_prepare(
     ]
 
 
-def sla_clocks_start_new(case, clocks: list[SLAClock], *, category: str = "", language: str = "", assignee=None) -> list[SLAClock]:
-    """Store clocks from `sla_clocks_prepare` on `case`, which the current transaction created
-    (`category`, `language`, `assignee` describe it for the dashboard).
-
-    Precondition: `case` was inserted in the caller's (still open) transaction, so no other process
-    can see it and none of its clocks can be active: no lock, no check, no savepoint, one INSERT.
-    """
-    return sla_clocks_start_new_many([(case, clocks, {"category": category, "language": language, "assignee": assignee})])
-
-
 def sla_clocks_start_new_many(entries: list[tuple[object, list[SLAClock], dict]]) -> list[SLAClock]:
-    """`sla_clocks_start_new` for several new cases, (case, clocks, {category, language, assignee}) each: one INSERT."""
+    """Store clocks from `sla_clocks_prepare` on new cases, (case, clocks, {category, language, assignee}) each
+    (what describes the case for the dashboard): one INSERT.
+
+    Precondition: every case was inserted in the caller's (still open) transaction, so no other process
+    can see it and none of its clocks can be active: no lock, no check, no savepoint.
+    """
     stored = []
     for case, clocks, about in entries:
         where = _case_filter(case)

@@ -19,7 +19,18 @@ from django.utils import timezone
 from tickets.attachments import IncomingFile
 from tickets.mail.parse import ParsedMessage, UnparseableMessage, parse_message
 from tickets.models import InboundEmail, Ticket, TicketMailId, TicketMessage
-from tickets.services import TicketError, customer_for_email, ticket_create, ticket_customer_message
+from support.services import audit_deferred
+from tickets.services import (
+    NewTicket,
+    TicketError,
+    customer_for_email,
+    is_customer,
+    ticket_create,
+    ticket_customer_message,
+    ticket_prepare,
+    tickets_write,
+    users_by_email,
+)
 
 logger = logging.getLogger(__name__)
 Outcome = InboundEmail.Outcome
@@ -525,7 +536,7 @@ class _Pending:
     inbound: InboundEmail
     parsed: ParsedMessage
     result: IntakeResult
-    new: object = None  # tickets.services.NewTicket while its ticket waits for the group's next write
+    new: NewTicket | None = None  # while its ticket waits for the group's next write
 
 
 def _apply_group(group: list[InboundEmail]) -> Iterator[IntakeResult]:
@@ -578,9 +589,6 @@ def _reloaded(inbound: InboundEmail) -> InboundEmail:
 
 
 def _apply_together(pending: list[_Pending]) -> None:
-    from support.services import audit_deferred
-    from tickets.services import users_by_email
-
     if not pending:
         return
     asynchronous = settings.INTAKE_ASYNC_APPLY and not connection.in_atomic_block  # as in inbound_process
@@ -624,8 +632,6 @@ def _decide_and_apply(pending: list[_Pending], handled: set[str], users: dict) -
     `handled`: the Message-IDs already made tickets or replies (this group's are added); `users`: the
     accounts of every address in the group. New tickets wait and are written together.
     """
-    from tickets.services import is_customer, ticket_prepare, tickets_write
-
     policies: dict = {}
     waiting: list[_Pending] = []  # new tickets not written yet
 

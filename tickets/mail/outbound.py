@@ -76,18 +76,12 @@ def _queue(ticket: Ticket, *, template: str, context: dict, message_id: str, aut
         email_queue(to=[address], subject=subject, body_text=body_text, body_html=body_html, headers=headers)
 
 
-def acknowledgement_queue(ticket: Ticket) -> TicketMailId:
-    """Promise the requester an acknowledgement of a ticket created in the current transaction.
-
-    Only the acknowledgement's Message-ID is written here (replies to it thread from this instant);
-    rendering and the outbox rows are `acknowledgement_send`'s, in a task after commit.
-    """
-    [mail_id] = acknowledgement_queue_many([ticket])
-    return mail_id
-
-
 def acknowledgement_queue_many(tickets: list[Ticket]) -> list[TicketMailId]:
-    """`acknowledgement_queue` for several new tickets: one INSERT, a task each after commit."""
+    """Promise the requesters acknowledgements of tickets created in the current transaction.
+
+    Only each acknowledgement's Message-ID is written here (one INSERT; replies to it thread from this
+    instant); rendering and the outbox rows are `acknowledgement_send`'s, in a task after commit.
+    """
     from tickets.tasks import ticket_acknowledge_task
 
     mail_ids = TicketMailId.objects.bulk_create([TicketMailId(ticket=ticket, message_id=new_message_id(ticket)) for ticket in tickets])
@@ -98,7 +92,7 @@ def acknowledgement_queue_many(tickets: list[Ticket]) -> list[TicketMailId]:
 
 @transaction.atomic
 def acknowledgement_send(mail_id_pk: int) -> bool:
-    """Queue the acknowledgement recorded by `acknowledgement_queue`: its reference and when we will
+    """Queue the acknowledgement recorded by `acknowledgement_queue_many`: its reference and when we will
     answer, in each recipient's language and time. Once only: False when it was queued already."""
     if not TicketMailId.objects.filter(pk=mail_id_pk, queued_at__isnull=True).update(queued_at=timezone.now()):
         return False
