@@ -114,6 +114,15 @@ def jpeg_segments(data: bytes) -> list[int]:
     return markers
 
 
+def jpeg_header(data: bytes) -> bytes:
+    """The bytes before the first scan: where a JPEG keeps its metadata. The entropy-coded data after it
+    is noise that spells any short string now and then (b"GPS" about once in 250 images of this size)."""
+    i = 2
+    while data[i] == 0xFF and data[i + 1] != 0xDA:
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return data[:i]
+
+
 def png_chunk_types(data: bytes) -> list[bytes]:
     kinds, pos = [], 8
     while pos < len(data):
@@ -335,7 +344,9 @@ def test_jpeg_with_gps_exif_comes_out_with_no_metadata_and_upright():
     assert set(jpeg_segments(checked.clean)) == {0xE0, 0xDB, 0xC0, 0xC4}  # JFIF, tables, frame: no APP1/APP2/COM
     for secret in (b"Exif", b"GPS", b"SecretCamMaker", b"secret-xmp", b"ICC_PROFILE"):
         assert secret in data or secret == b"GPS"
-        assert secret not in checked.clean
+        assert secret not in jpeg_header(checked.clean)
+        if len(secret) >= 6:  # long enough that the scan data cannot spell it by chance
+            assert secret not in checked.clean
     # orientation 6 = rotate 90 clockwise for display: 800x600 stored becomes 600x800, red corner top-right
     assert (checked.width, checked.height) == (600, 800) == clean.size
     r, g, b = clean.convert("RGB").getpixel((600 - 30, 30))
