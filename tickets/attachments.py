@@ -1,6 +1,7 @@
 """What a ticket accepts as an attachment, checked before anything is stored."""
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -44,6 +45,15 @@ class IncomingFile:
     def sha256(self) -> str:
         return hashlib.sha256(self.payload).hexdigest()
 
+    @cached_property
+    def secret_kinds(self) -> tuple[str, ...]:
+        """The secrets the shield finds in the file's text (text files, PDFs), worked out once a file:
+        e-mail intake asks when it redacts the stored raw message, and again when it vets the file for
+        the ticket (the file is frozen, so the answer cannot change)."""
+        from safety.services import attachment_secret_kinds
+
+        return tuple(attachment_secret_kinds(self.filename, self.content_type.lower(), self.payload))
+
 
 def attachment_check(file: IncomingFile) -> None:
     """Raise AttachmentRejected when the file breaks the size or type limits."""
@@ -73,9 +83,9 @@ class AttachmentHoldsSecret(AttachmentRejected):
 
 
 def _secret_check(file: IncomingFile) -> None:
-    from safety.services import NAMES, attachment_secret_kinds, secrets_record
+    from safety.services import NAMES, secrets_record
 
-    kinds = attachment_secret_kinds(file.filename, file.content_type.lower(), file.payload)
+    kinds = list(file.secret_kinds)
     if kinds:
         secrets_record(kinds, customer=None, where="attachment")
         what = ", ".join(str(NAMES[k]) for k in kinds)

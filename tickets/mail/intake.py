@@ -361,12 +361,10 @@ def _redact_raw(inbound: InboundEmail, parsed: ParsedMessage) -> None:
 
     from safety.shield import shield
 
-    from safety.services import attachment_secret_kinds
-
     subject, text, html = shield(parsed.subject), shield(parsed.body_text), shield(parsed.body_html)
     kinds = {f.kind for part in (subject, text, html) for f in part.findings}
     for attachment in parsed.attachments:  # a .txt or PDF with a secret: the raw copy must not keep it either
-        kinds.update(attachment_secret_kinds(attachment.filename, attachment.content_type.lower(), attachment.payload))
+        kinds.update(attachment.secret_kinds)
     kinds = sorted(kinds)
     if not kinds:
         return
