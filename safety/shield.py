@@ -450,10 +450,19 @@ _ERRORISH = re.compile(r"error|fail|failed|http|status|错误|失败|报错|故�
 _CONNECTOR = re.compile(r"[:：=]|\bis\b|是")
 
 
+# Literal parts one of which a match of each pattern must contain: without any, its scan (over a long
+# attachment full of digits, most of the shield's time) cannot find anything and is skipped.
+_OTP_KEY_ANCHORS = ("code", "2fa", "otp", "sms", "authenticator", "one", "验证码", "驗證碼", "动态码", "動態碼", "动态口令",
+                    "谷歌验证", "谷歌驗證", "短信码", "安全码", "校验码", "确认码", "令牌", "认证码")
+_OTP_VALUE_FIRST_ANCHORS = ("2fa", "otp", "sms", "verification", "google", "one", "authenticator", "验证码", "动态码",
+                            "短信码")
+
+
 def _otp_codes(text: str, low: str, out: list) -> None:
     if not any(k in low for k in _OTP_GATE):
         return
-    for cue in _OTP_KEY.finditer(low):
+    cues = _OTP_KEY.finditer(low) if any(k in low for k in _OTP_KEY_ANCHORS) else ()
+    for cue in cues:
         start, end, word = cue.start(), cue.end(), cue.group()
         if start and "a" <= low[start - 1] <= "z" or end < len(low) and "a" <= low[end] <= "z":
             continue  # "decode", "codes" is fine below, "barcode", "smsc"
@@ -491,6 +500,8 @@ def _otp_codes(text: str, low: str, out: list) -> None:
             out.append((nxt.start("val"), nxt.end("val"), _OTP))
             pos = nxt.end()
     # "483920 is my 2FA code" / "483920是验证码"
+    if not any(k in low for k in _OTP_VALUE_FIRST_ANCHORS):
+        return
     for m in _OTP_VALUE_FIRST.finditer(low):
         out.append((m.start("val"), m.end("val"), _OTP))
 
@@ -614,12 +625,9 @@ def _cards(text: str, low: str, out: list) -> None:
     ibans: list[tuple[int, int]] | None = None
     for m in _CARD_RUN.finditer(text):
         raw = m.group()
-        if len(raw) < 13:
+        if len(raw) - raw.count(" ") - raw.count("-") < 13:  # digits only: a separator is one character
             continue
         groups = re.split(r"[ \-]", raw)
-        total = sum(map(len, groups))
-        if total < 13:
-            continue
         digits = "".join(str(int(c)) for c in "".join(groups))  # full-width digits to ASCII
         cuts = [0]
         for g in groups:
