@@ -443,13 +443,18 @@ def ticket_customer_message(
     strict_attachments: bool = True,
     inbound_email=None,
     message_id: str = "",
+    locked: bool = False,
 ) -> TicketMessage:
     """A message from the customer (or a CC'd participant) by e-mail or from the page.
 
     A ticket waiting on the customer opens again and its clocks resume; a resolved or closed one
     reopens within TICKET_REOPEN_DAYS. Raises TicketError when it is too late to reopen.
+    `locked`: the caller's transaction holds the ticket's row lock and `ticket` is current (e-mail
+    intake locks a group's tickets at once), so it is not read again. The message's `ticket` is the
+    instance the service used and changed.
     """
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not locked:
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status in (Status.RESOLVED, Status.CLOSED) and not reopenable(ticket):
         raise TicketError("This ticket was closed too long ago to reopen; please open a new one.")
     _subject, body_text, body_html, removed = _shield_customer_text(

@@ -56,6 +56,7 @@ def summary(results) -> list[tuple]:
 def reset():
     for model in (TicketAttachment, TicketMessage, TicketMailId, InboundEmail, SLAClock):  # the audit trail stays
         model.objects.all().delete()
+    Ticket.objects.update(merged_into=None)
     Ticket.objects.all().delete()
 
 
@@ -262,14 +263,17 @@ def test_two_doors_racing_on_the_same_mail_open_each_ticket_once(customer):
 @pytest.mark.parametrize(
     "how", ["customer's Message-ID", "desk's Message-ID", "reply address", "subject reference", "unrelated"]
 )
-def test_a_message_that_may_point_at_a_waiting_ticket_has_it_written_first(db, how):
-    """`_may_reference`: every way a message can name a ticket, checked against tickets not written yet."""
+def test_a_message_that_may_point_at_what_the_group_wrote_is_decided_by_the_database(db, how):
+    """`_GroupWrites.touched_by`: every way a message can name a ticket the group opened (written or waiting)
+    or a message the group wrote, so that its lookups go to the database and not to what was read before."""
     from tickets.mail.parse import parse_message
     from tickets.services import ticket_prepare
 
     first = parse_message(eml(message_id="w1@x", sender="first@example.com"))
     new = ticket_prepare(subject="s", body_text="b", requester_email="first@example.com", channel="email", message_id="w1@x")
-    waiting = [intake._Pending(inbound=None, parsed=first, result=None, new=new)]
+    writes = intake._GroupWrites()
+    writes.tickets.append(new.ticket)
+    writes.message_ids.add("w1@x")
     ticket = new.ticket
     headers, to, subject = "", "support@desk.localhost", "Re: hello"
     if how == "customer's Message-ID":
@@ -283,4 +287,116 @@ def test_a_message_that_may_point_at_a_waiting_ticket_has_it_written_first(db, h
     else:
         headers = "In-Reply-To: <w0@x>\r\n"
     reply = parse_message(eml(message_id="w2@x", sender="first@example.com", headers=headers, to=to, subject=subject))
-    assert intake._may_reference(reply, waiting) is (how != "unrelated")
+    assert writes.touched_by(reply) is (how != "unrelated")
+    assert intake._GroupWrites().touched_by(reply) is False
+
+
+def existing_tickets(customer, agent) -> dict:
+    """Tickets already on the desk in every state a reply meets, with the ids a reply can name them by."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tickets.services import _add_participant, ticket_merge, ticket_status_change
+
+    t = {name: make_ticket(customer, channel="email", subject=name) for name in ("waiting", "open", "resolved", "old", "merged", "target")}
+    ticket_status_change(t["waiting"], status="waiting", actor=agent)
+    ticket_status_change(t["resolved"], status="resolved", actor=agent)
+    ticket_status_change(t["old"], status="closed", actor=agent)
+    Ticket.objects.filter(pk=t["old"].pk).update(closed_at=timezone.now() - dt.timedelta(days=30))
+    ticket_merge(t["merged"], into=t["target"], actor=agent)
+    _add_participant(t["open"], "cc@example.org")
+    TicketMailId.objects.create(ticket=t["waiting"], message_id=f"{t['waiting'].reference.lower()}.1@desk.localhost")
+    TicketMailId.objects.create(ticket=t["waiting"], message_id="ours-w@desk.localhost")
+    TicketMessage.objects.create(ticket=t["open"], kind="customer", body_text="first", message_id="cust1@x")
+    # The same Message-ID on two tickets: `.first()` orders TicketMessage by (created_at, id), so the later
+    # row (higher id) written with the earlier time is the one a lookup picks.
+    TicketMessage.objects.create(ticket=t["open"], kind="customer", body_text="x", message_id="shared@x")
+    later = TicketMessage.objects.create(ticket=t["resolved"], kind="customer", body_text="x", message_id="shared@x")
+    TicketMessage.objects.filter(pk=later.pk).update(created_at=timezone.now() - dt.timedelta(days=1))
+    return {name: ticket.reference for name, ticket in t.items()} | {
+        f"{name}-token": ticket.reply_token for name, ticket in t.items()
+    }
+
+
+def replies_batch(customer, ids) -> list[tuple[str, bytes]]:
+    me = customer.email
+    dsn = (
+        b"From: MAILER-DAEMON@mx.example.com\r\nTo: support@desk.localhost\r\nSubject: Undelivered Mail\r\n"
+        b"Message-ID: <dsn-1@mx.example.com>\r\nIn-Reply-To: <ours-w@desk.localhost>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n"
+        b"Final-Recipient: rfc822; gone@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b--\r\n"
+    )
+    waiting_desk_id = f"{ids['waiting'].lower()}.1@desk.localhost"
+    raws = [
+        eml(sender=me, message_id="r1@x", headers=f"In-Reply-To: <{waiting_desk_id}>\r\n"),  # reopens, clocks resume
+        eml(sender=me, message_id="r2@x", to=f"support+{ids['waiting-token']}@desk.localhost"),  # same ticket, now open
+        eml(sender=me, message_id="r3@x", headers="References: <nothing@x> <cust1@x>\r\n"),
+        eml(sender=me, message_id="r4@x", headers="In-Reply-To: <shared@x>\r\n"),  # `.first()`'s pick
+        eml(sender=me, message_id="r5@x", subject=f"Re: [{ids['resolved']}] again"),  # reopens a resolved one
+        eml(sender=me, message_id="r6@x", subject=f"Re: [{ids['old']}] still"),  # too old: a follow-up ticket
+        eml(sender=me, message_id="r7@x", subject=f"Re: [{ids['merged']}] hello"),  # the merge leads on
+        eml(sender="thief@example.org", message_id="r8@x", subject=f"Re: [{ids['open']}] pay me"),  # not a participant
+        eml(sender="cc@example.org", message_id="r9@x", to=f"support+{ids['open-token']}@desk.localhost"),  # a CC
+        eml(sender=me, message_id="r10@x", headers="In-Reply-To: <r3@x>\r\n"),  # names a reply of this group
+        eml(sender=me, message_id="r11@x", headers="In-Reply-To: <r6@x>\r\n"),  # names a ticket this group opened
+        dsn,  # a bounce of the desk's mail on the waiting ticket
+        eml(sender=me, message_id="r3@x", headers="References: <cust1@x>\r\n"),  # a duplicate of r3
+    ]
+    return [(f"r/{i}", raw) for i, raw in enumerate(raws)]
+
+
+def desk_state(results) -> dict:
+    """Everything the replies changed, with tickets named by subject (references differ between runs)."""
+    names = dict(Ticket.objects.values_list("reference", "subject"))
+
+    def named(text):
+        for reference, subject in names.items():
+            text = (text or "").replace(reference, f"<{subject}>")
+        return text
+
+    tickets = {}
+    for ticket in Ticket.objects.order_by("subject", "id"):
+        clocks = SLAClock.objects.filter(object_id=str(ticket.pk), content_type__model="ticket").order_by("metric", "id")
+        tickets[named(f"{ticket.subject}/{ticket.requester_email}")] = {
+            "status": ticket.status,
+            "resolved": ticket.resolved_at is not None,
+            "closed": ticket.closed_at is not None,
+            "due": ticket.sla_due_at is not None,
+            "messages": [(m.kind, m.message_id, named(m.body_text)[:60]) for m in ticket.messages.order_by("created_at", "id")],
+            "clocks": [(c.metric, c.state) for c in clocks],
+            "audit": list(
+                AuditEvent.objects.filter(object_id=str(ticket.pk), content_type__model="ticket").order_by("id").values_list("verb", flat=True)
+            ),
+        }
+    return {"results": [(r.outcome, named(names.get(r.ticket)), named(r.reason)) for r in results], "tickets": tickets}
+
+
+def test_replies_to_existing_tickets_in_a_group_end_exactly_as_one_by_one(customer, agent):
+    """Replies in every state and by every key, read for the whole group at once: the same outcomes, the same
+    messages, statuses, clocks and audit rows as one message at a time, in fewer statements."""
+    ids = existing_tickets(customer, agent)
+    with CaptureQueriesContext(connection) as single_queries:
+        single = [ingest_raw(raw, source=source) for source, raw in replies_batch(customer, ids)]
+    expected = desk_state(single)
+    reset()
+    ids = existing_tickets(customer, agent)
+    with CaptureQueriesContext(connection) as group_queries:
+        grouped = list(ingest_many(replies_batch(customer, ids)))
+    assert desk_state(grouped) == expected
+    outcomes = [r.outcome for r in grouped]
+    assert outcomes == [
+        "threaded", "threaded", "threaded", "threaded", "threaded", "created", "threaded", "created", "threaded",
+        "threaded", "threaded", "bounce", "duplicate",
+    ]
+    state = expected["tickets"]
+    assert state[f"waiting/{customer.email}"]["status"] == "open"
+    waiting = state[f"waiting/{customer.email}"]["messages"]
+    assert [m[1] for m in waiting if m[1]][-2:] == ["r1@x", "r2@x"] and waiting[-1][2].startswith("Mail delivery failed")
+    assert "r4@x" in [m[1] for m in state[f"resolved/{customer.email}"]["messages"]]  # (created_at, id) order
+    assert [m[1] for m in state[f"open/{customer.email}"]["messages"] if m[1]][-3:] == ["r3@x", "r9@x", "r10@x"]
+    assert "r7@x" in [m[1] for m in state[f"target/{customer.email}"]["messages"]]
+    assert expected["results"][10][1] == expected["results"][5][1]  # r11 joined the follow-up r6 opened
+    assert len(group_queries) < len(single_queries) / 2, (len(group_queries), len(single_queries))

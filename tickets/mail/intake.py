@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tickets.attachments import IncomingFile
 from tickets.mail.parse import ParsedMessage, UnparseableMessage, parse_message
-from tickets.models import InboundEmail, Ticket, TicketMailId, TicketMessage
+from tickets.models import InboundEmail, Ticket, TicketMailId, TicketMessage, TicketParticipant
 from support.services import audit_deferred
 from tickets.services import (
     NewTicket,
@@ -181,11 +181,12 @@ def _is_participant(ticket: Ticket, sender: str) -> bool:
     return ticket.requester_email == sender or ticket.participants.filter(email=sender).exists()
 
 
-def _follow_merges(ticket: Ticket) -> Ticket:
+def _follow_merges(ticket: Ticket, known: dict[int, Ticket] | None = None) -> Ticket:
+    """The ticket a merge led to; `known`: instances already read (a group's), used instead of reading again."""
     seen = set()
     while ticket.merged_into_id and ticket.pk not in seen:
         seen.add(ticket.pk)
-        ticket = ticket.merged_into
+        ticket = (known or {}).get(ticket.merged_into_id) or ticket.merged_into
     return ticket
 
 
@@ -206,10 +207,11 @@ def _duplicate(parsed: ParsedMessage) -> Decision:
     return Decision(Outcome.DUPLICATE, reason=f"Message-ID {parsed.message_id} was handled before")
 
 
-def _decide_unique(parsed: ParsedMessage) -> Decision:
-    """`decide` for a message that is not a duplicate."""
+def _decide_unique(parsed: ParsedMessage, lookups: "_GroupLookups | None" = None) -> Decision:
+    """`decide` for a message that is not a duplicate; `lookups`: its group's, read beforehand."""
+    referenced = lookups.referenced if lookups is not None else _ticket_referenced
     if parsed.bounce_reason:
-        ticket, _how = _ticket_referenced(parsed)
+        ticket, _how = referenced(parsed)
         return Decision(Outcome.BOUNCE, ticket=ticket, reason=parsed.bounce_reason)
     if parsed.auto_reply_reason:
         return Decision(Outcome.AUTOREPLY, reason=parsed.auto_reply_reason)
@@ -218,10 +220,10 @@ def _decide_unique(parsed: ParsedMessage) -> Decision:
         return Decision(Outcome.QUARANTINED, reason="no usable sender address (From)")
     if sender in _desk_addresses():
         return Decision(Outcome.AUTOREPLY, reason="sent from the desk's own address (mail loop)")
-    ticket, how = _ticket_referenced(parsed)
+    ticket, how = referenced(parsed)
     if ticket is not None:
-        ticket = _follow_merges(ticket)
-        if _is_participant(ticket, sender):
+        ticket = _follow_merges(ticket, lookups.tickets if lookups is not None else None)
+        if (lookups.is_participant if lookups is not None else _is_participant)(ticket, sender):
             return Decision(Outcome.THREADED, ticket=ticket, reason=f"matched {ticket.reference} by {how}")
         return Decision(
             Outcome.CREATED, reason=f"referenced {ticket.reference} by {how}, but the sender is not one of its participants"
@@ -271,9 +273,11 @@ def _new_ticket_fields(parsed: ParsedMessage, inbound: InboundEmail) -> dict:
     }
 
 
-def _add_reply(ticket: Ticket, parsed: ParsedMessage, inbound: InboundEmail, *, author) -> None:
-    """A threaded message onto its ticket. Raises TicketError when the ticket is too old to reopen."""
-    ticket_customer_message(
+def _add_reply(ticket: Ticket, parsed: ParsedMessage, inbound: InboundEmail, *, author, locked: bool = False) -> TicketMessage:
+    """A threaded message onto its ticket. Raises TicketError when the ticket is too old to reopen.
+
+    `locked`: the caller holds the ticket's row lock and `ticket` is current (see ticket_customer_message)."""
+    return ticket_customer_message(
         ticket,
         from_email=parsed.from_email,
         author=author,
@@ -283,6 +287,7 @@ def _add_reply(ticket: Ticket, parsed: ParsedMessage, inbound: InboundEmail, *, 
         strict_attachments=False,
         inbound_email=inbound,
         message_id=parsed.message_id,
+        locked=locked,
     )
 
 
@@ -624,6 +629,127 @@ def _apply_together(pending: list[_Pending]) -> None:
         p.result.ticket = ticket.reference if ticket is not None else None
 
 
+def _reference_keys(parsed: ParsedMessage) -> tuple[list[str], list[str], str | None]:
+    """What `_ticket_referenced` looks a message's ticket up by: Message-IDs, reply tokens, subject reference."""
+    ids = [*parsed.in_reply_to, *reversed(parsed.references)][:50]
+    match = REFERENCE_IN_SUBJECT.search(parsed.subject)
+    return ids, _reply_tokens(parsed), match.group(1).upper() if match else None
+
+
+class _GroupLookups:
+    """`_ticket_referenced` and `_is_participant` for a group's messages, read with three statements for the
+    whole group instead of up to five a message: the rows every message's keys match (the desk's Message-IDs,
+    the messages', reply tokens, references), the tickets they name, locked for the group's transaction in id
+    order, and the participants among the group's senders.
+
+    The answers are the ones the database gives at the group's start; they stay the ones it would give a
+    message in its turn as long as nothing the group wrote since matches its keys: `_decide_and_apply`
+    sends a message whose keys could match something the group wrote (`_GroupWrites.touched_by`) to the
+    database instead. Picks follow `.first()` as `_ticket_referenced` runs it (the models' orderings).
+    """
+
+    def __init__(self, pending: list[_Pending]):
+        # Message-ID -> (the row's place in `.first()`'s order, its ticket id): a TicketMailId orders by id, a
+        # TicketMessage by its Meta.ordering (created_at, id)
+        self.mail_ids: dict[str, tuple[tuple, int]] = {}
+        self.messages: dict[str, tuple[tuple, int]] = {}
+        self.tokens: dict[str, int] = {}  # reply token -> ticket id
+        self.references: dict[str, int] = {}  # reference -> ticket id
+        self.tickets: dict[int, Ticket] = {}  # every ticket named, locked; the group's one instance of each
+        self.participants: set[tuple[int, str]] = set()  # (ticket id, address) for the group's senders
+        ids, tokens, references = set(), set(), set()
+        for p in pending:
+            message_ids, message_tokens, reference = _reference_keys(p.parsed)
+            ids.update(message_ids)
+            tokens.update(message_tokens)
+            if reference:
+                references.add(reference)
+        if not (ids or tokens or references):
+            return
+        ids_list, tokens_list, references_list = sorted(ids), sorted(tokens), sorted(references)
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1, message_id, NULL::timestamptz, id, ticket_id FROM {quote(TicketMailId._meta.db_table)} "
+                "WHERE message_id = ANY(%s) "
+                f"UNION ALL SELECT 2, message_id, created_at, id, ticket_id FROM {quote(TicketMessage._meta.db_table)} "
+                "WHERE message_id = ANY(%s) "
+                f"UNION ALL SELECT 3, reply_token, NULL, id, id FROM {quote(Ticket._meta.db_table)} WHERE reply_token = ANY(%s) "
+                f"UNION ALL SELECT 4, reference, NULL, id, id FROM {quote(Ticket._meta.db_table)} WHERE reference = ANY(%s)",
+                [ids_list, ids_list, tokens_list, references_list],
+            )
+            rows = cursor.fetchall()
+        for kind, key, created_at, pk, ticket_id in rows:
+            if kind == 1:
+                if key not in self.mail_ids or (pk,) < self.mail_ids[key][0]:
+                    self.mail_ids[key] = ((pk,), ticket_id)
+            elif kind == 2:
+                if key not in self.messages or (created_at, pk) < self.messages[key][0]:
+                    self.messages[key] = ((created_at, pk), ticket_id)
+            elif kind == 3:
+                self.tokens[key] = ticket_id
+            else:
+                self.references[key] = ticket_id
+        named = {t for _pk, t in self.mail_ids.values()} | {t for _pk, t in self.messages.values()}
+        named |= set(self.tokens.values()) | set(self.references.values())
+        if not named:
+            return
+        # Locked now rather than one by one as each reply's service would: one statement, in id order.
+        self.tickets = {
+            t.pk: t for t in Ticket.objects.select_for_update(of=("self",)).select_related("assignee")
+            .filter(pk__in=named).order_by("pk")
+        }
+        senders = {p.parsed.from_email for p in pending if p.parsed.from_email}
+        if senders:
+            self.participants = set(
+                TicketParticipant.objects.filter(ticket_id__in=named, email__in=senders).values_list("ticket_id", "email")
+            )
+
+    def referenced(self, parsed: ParsedMessage) -> tuple[Ticket | None, str]:
+        """`_ticket_referenced`, from what was read."""
+        ids, tokens, reference = _reference_keys(parsed)
+        for found in (self.mail_ids, self.messages):
+            hits = [found[i] for i in ids if i in found]
+            if hits:
+                return self.tickets[min(hits)[1]], "Message-ID"
+        hits = [self.tokens[t] for t in tokens if t in self.tokens]
+        if hits:
+            return self.tickets[min(hits)], "reply address"
+        if reference in self.references:
+            return self.tickets[self.references[reference]], "subject reference"
+        return None, ""
+
+    def is_participant(self, ticket: Ticket, sender: str) -> bool:
+        """`_is_participant`; a ticket not read here (one a merge led to) asks the database."""
+        if ticket.requester_email == sender:
+            return True
+        if self.tickets.get(ticket.pk) is ticket:
+            return (ticket.pk, sender) in self.participants
+        return _is_participant(ticket, sender)
+
+
+class _GroupWrites:
+    """What a group has written so far that a later message's lookups could find (see _GroupLookups)."""
+
+    def __init__(self):
+        self.message_ids: set[str] = {""}  # Message-IDs of the messages written (notes have none)
+        self.tickets: list[Ticket] = []  # the tickets opened (written or waiting)
+
+    def touched_by(self, parsed: ParsedMessage) -> bool:
+        ids, tokens, reference = _reference_keys(parsed)
+        if self.message_ids.intersection(ids):
+            return True
+        tokens = set(tokens)
+        lowered = [i.lower() for i in ids]
+        for ticket in self.tickets:
+            if ticket.reply_token in tokens or ticket.reference == reference:
+                return True
+            prefix = ticket.reference.lower() + "."  # the desk's own Message-IDs for it (new_message_id)
+            if any(i.startswith(prefix) for i in lowered):
+                return True
+        return False
+
+
 def _decide_and_apply(pending: list[_Pending], handled: set[str], users: dict) -> None:
     """`_apply_together`'s decisions, message by message, in the group's transaction.
 
@@ -632,6 +758,8 @@ def _decide_and_apply(pending: list[_Pending], handled: set[str], users: dict) -
     """
     policies: dict = {}
     waiting: list[_Pending] = []  # new tickets not written yet
+    lookups = _GroupLookups(pending)
+    writes = _GroupWrites()
 
     def write_waiting() -> None:
         tickets_write([p.new for p in waiting])
@@ -643,19 +771,29 @@ def _decide_and_apply(pending: list[_Pending], handled: set[str], users: dict) -
         parsed, inbound = p.parsed, p.inbound
         if parsed.message_id in handled:
             decision = _duplicate(parsed)
-        else:
-            if waiting and _may_reference(parsed, waiting):
+        elif writes.touched_by(parsed):  # it could name what this group wrote: the database decides
+            if waiting:
                 write_waiting()  # its lookups must see the tickets opened before it
             decision = _decide_unique(parsed)
+            if decision.ticket is not None:  # the group's instance of a ticket it read (no stale copy)
+                decision.ticket = lookups.tickets.get(decision.ticket.pk, decision.ticket)
+        else:
+            decision = _decide_unique(parsed, lookups)
         ticket, reason, note = decision.ticket, decision.reason, ""
         if decision.outcome == Outcome.THREADED:
             customer = users.get(parsed.from_email.strip().lower())  # customer_for_email, from the group's lookup
             try:
-                _add_reply(ticket, parsed, inbound, author=customer if is_customer(customer) else None)
+                message = _add_reply(
+                    ticket, parsed, inbound, author=customer if is_customer(customer) else None,
+                    locked=lookups.tickets.get(ticket.pk) is ticket,
+                )
             except TicketError as exc:  # too old to reopen: a new ticket that points at the old one
                 note = f"Follow-up to {ticket.reference}: {exc}"
                 decision = Decision(Outcome.CREATED, reason=f"follow-up to {ticket.reference} (closed)")
                 ticket, reason = None, decision.reason
+            else:
+                ticket = lookups.tickets[ticket.pk] = message.ticket  # locked now; later replies use this one
+                writes.message_ids.add(parsed.message_id)
         if decision.outcome == Outcome.CREATED:
             if not note:
                 note = reason
@@ -674,6 +812,8 @@ def _decide_and_apply(pending: list[_Pending], handled: set[str], users: dict) -
             )
         if p.new is not None:
             waiting.append(p)
+            writes.tickets.append(p.new.ticket)
+            writes.message_ids.add(parsed.message_id)
         if decision.outcome in (Outcome.CREATED, Outcome.THREADED):
             handled.add(parsed.message_id)
         quarantined = decision.outcome == Outcome.QUARANTINED
@@ -717,22 +857,6 @@ def _finish_many(inbounds: list[InboundEmail]) -> None:
         raise _HandledElsewhere(f"{len(inbounds) - updated} of {len(inbounds)} rows were processed meanwhile")
     for inbound in inbounds:
         inbound.attempts += 1
-
-
-def _may_reference(parsed: ParsedMessage, waiting: list[_Pending]) -> bool:
-    """Could this message's Message-IDs, reply address or subject point at a ticket not written yet?"""
-    ids = {*parsed.in_reply_to, *parsed.references}
-    tokens = set(_reply_tokens(parsed))
-    match = REFERENCE_IN_SUBJECT.search(parsed.subject)
-    reference = match.group(1).upper() if match else None
-    for p in waiting:
-        ticket = p.new.ticket
-        if p.parsed.message_id in ids or ticket.reply_token in tokens or ticket.reference == reference:
-            return True
-        prefix = ticket.reference.lower() + "."  # the desk's own Message-IDs for it (new_message_id)
-        if any(i.lower().startswith(prefix) for i in ids):
-            return True
-    return False
 
 
 def dry_run(raw: bytes, *, source: str) -> IntakeResult:
