@@ -1,8 +1,10 @@
 """chat/layers.py against the real Redis: a process's own group members get a group_send at once and exactly
 once (the Redis echo of it is dropped), members in another process (another layer instance) get it through
-Redis exactly once, order is kept both ways, and a message may skip its sender."""
+Redis exactly once, order is kept both ways, and a message may skip its sender; a process alone in a group
+publishes nothing, and one joining it still gets every message sent after its group_add returned."""
 import asyncio
 import os
+import time
 import uuid
 
 import msgpack
@@ -147,3 +149,150 @@ async def test_an_encrypted_layer_recognises_its_echo_by_decoding(prefix):
     assert [m["n"] for m in await drain(here, a)] == [1]
     assert [m["n"] for m in await drain(there, b, wait=0)] == [1]
     await close(here, there)
+
+
+# Leases: a process alone in a group does not publish its messages -------------------------------------------
+
+
+async def eventually(condition, timeout=5.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+def count_publishes(layer) -> list:
+    """Wrap the loop layer's shards' publish; the list gets one entry a publication."""
+    published = []
+    for shard in layer._get_layer()._shards:
+        original = shard.publish
+
+        async def publish(channel, message, original=original):
+            published.append(channel)
+            await original(channel, message)
+
+        shard.publish = publish
+    return published
+
+
+async def lease_taken(layer, group, *, sending=True) -> bool:
+    """Send to `group` until this layer holds its lease (the renewal runs every quarter of a lease)."""
+    inner = layer._get_layer()
+    channel = inner._get_group_channel_name(group)
+
+    def held():
+        return inner.alone_until.get(channel, 0) > time.monotonic()
+
+    deadline = asyncio.get_running_loop().time() + 5
+    while not held() and asyncio.get_running_loop().time() < deadline:
+        if sending:
+            await layer.group_send(group, {"type": "x", "n": -1})
+        await asyncio.sleep(0.05)
+    return held()
+
+
+async def test_a_process_alone_in_a_group_stops_publishing_and_its_members_still_get_every_message(prefix):
+    here = make(prefix=prefix)
+    a = await here.new_channel()
+    await here.group_add("g", a)
+    assert await lease_taken(here, "g")
+    await drain(here, a, wait=0)
+    published = count_publishes(here)
+    for n in range(20):
+        await here.group_send("g", {"type": "x", "n": n})
+    assert published == []
+    assert [m["n"] for m in await drain(here, a, wait=0)] == list(range(20))
+    # The key a joining process reads, set by the same script that counted one subscriber.
+    inner = here._get_layer()
+    redis = inner._shards[0]._redis
+    assert await redis.pttl(f"{inner._get_group_channel_name('g')}.alone") > 0
+    await close(here)
+
+
+async def test_a_process_joining_a_group_another_is_alone_in_gets_every_message_sent_after_it_joined(prefix):
+    here, there = make(prefix=prefix), make(prefix=prefix)
+    a, b = await here.new_channel(), await there.new_channel()
+    await here.group_add("g", a)
+    assert await lease_taken(here, "g")
+    await drain(here, a, wait=0)
+
+    await there.group_add("g", b)  # waits out here's lease
+    group_channel = here._get_layer()._get_group_channel_name("g")
+    assert here._get_layer().alone_until.get(group_channel, 0) <= time.monotonic()
+    for n in range(5):
+        await here.group_send("g", {"type": "x", "n": n})
+    assert [m["n"] for m in await drain(there, b)] == [0, 1, 2, 3, 4]
+    await there.group_send("g", {"type": "x", "n": 5})
+    assert [m["n"] for m in await drain(here, a)] == [0, 1, 2, 3, 4, 5]
+    assert [m["n"] for m in await drain(there, b, wait=0)] == [5]
+
+    # Two subscribers now: the renewals take no lease, every message is published.
+    published = count_publishes(here)
+    for n in range(6, 30):
+        await here.group_send("g", {"type": "x", "n": n})
+        await asyncio.sleep(0.05)  # across several renewals
+    assert len(published) == 24
+    assert [m["n"] for m in await drain(there, b)] == list(range(6, 30))
+
+    # The other one leaves: alone again, the lease comes back.
+    await there.group_discard("g", b)
+    assert await lease_taken(here, "g")
+    await close(here, there)
+
+
+async def test_a_member_joining_in_the_same_process_needs_no_redis_and_gets_messages_at_once(prefix):
+    here = make(prefix=prefix)
+    a, b = await here.new_channel(), await here.new_channel()
+    await here.group_add("g", a)
+    assert await lease_taken(here, "g")
+    await here.group_add("g", b)
+    await here.group_send("g", {"type": "x", "n": 1})
+    assert here._get_layer().channels[b].qsize() == 1
+    await close(here)
+
+
+async def test_the_last_member_leaving_drops_the_lease_and_a_rejoin_waits_again(prefix):
+    here = make(prefix=prefix)
+    inner = here._get_layer()
+    a = await here.new_channel()
+    await here.group_add("g", a)
+    assert await lease_taken(here, "g")
+    group_channel = inner._get_group_channel_name("g")
+    await here.group_discard("g", a)
+    assert group_channel not in inner.alone_until and group_channel not in inner.settled
+    published = count_publishes(here)
+    await here.group_send("g", {"type": "x", "n": 1})  # no member here: published
+    assert published == [group_channel]
+    await here.group_add("g", a)
+    assert group_channel in inner.settled and group_channel in inner._shards[0].confirmed
+    await close(here)
+
+
+async def test_no_lease_with_alone_lease_0(prefix):
+    here = make(prefix=prefix, alone_lease=0)
+    a = await here.new_channel()
+    await here.group_add("g", a)
+    assert not await lease_taken(here, "g")
+    published = count_publishes(here)
+    for n in range(5):
+        await here.group_send("g", {"type": "x", "n": n})
+    assert len(published) == 5
+    assert [m["n"] for m in await drain(here, a)][-5:] == list(range(5))
+    await close(here)
+
+
+async def test_a_subscription_is_confirmed_only_when_redis_has_answered_every_command_for_it(prefix):
+    here = make(prefix=prefix)
+    inner = here._get_layer()
+    shard = inner._shards[0]
+    a = await here.new_channel()
+    group_channel = inner._get_group_channel_name("g")
+    for _ in range(3):  # subscribe, unsubscribe, subscribe... without waiting in between
+        inner.groups.setdefault(group_channel, set()).add(a)
+        await shard.subscribe(group_channel)
+        await shard.unsubscribe(group_channel)
+    await here.group_add("g", a)
+    assert group_channel in shard.confirmed and shard.pending[group_channel] == 0
+    await close(here)
