@@ -351,11 +351,12 @@ class ChatClient:
         phase = self.phase("fanout")
         profile = None
         if self.plan.get("profile_to"):
-            profile = subprocess.Popen(
-                [PY_SPY, "record", "--pid", str(self.plan["server_pid"]), "--rate", "200", "--format", "raw",
-                 "--nonblocking", "--duration", str(int(seconds)), "-o", self.plan["profile_to"]],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )
+            if os.environ.get("BENCH_PROFILE_CMD"):  # another profiler, e.g. "perf record -g -p {pid} -o {out} -- sleep {seconds}"
+                cmd = os.environ["BENCH_PROFILE_CMD"].format(pid=self.plan["server_pid"], out=self.plan["profile_to"], seconds=int(seconds)).split()
+            else:
+                cmd = [PY_SPY, "record", "--pid", str(self.plan["server_pid"]), "--rate", "200", "--format", "raw",
+                       "--nonblocking", "--duration", str(int(seconds)), "-o", self.plan["profile_to"]]
+            profile = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             await asyncio.sleep(1.0)
         meter = CpuMeter(self.plan["server_pid"])
         deadline = now() + seconds
@@ -1057,7 +1058,7 @@ def summarize_profile(path: Path, top: int = 24) -> str:
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():  # py-spy's own notes between the stacks
             continue
         n = int(count)
         total += n
@@ -1184,11 +1185,12 @@ def main() -> None:
                 print(log[-4000:], file=sys.stderr)
             runs[name] = result
             if args.profile:
-                profiles[name] = summarize_profile(Path(plan["profile_to"]))
                 if os.environ.get("BENCH_LOG_DIR") and Path(plan["profile_to"]).exists():
                     import shutil
 
                     shutil.copy(plan["profile_to"], os.environ["BENCH_LOG_DIR"])
+                if not os.environ.get("BENCH_PROFILE_CMD"):
+                    profiles[name] = summarize_profile(Path(plan["profile_to"]))
             f = result["fanout"]
             print(f"{name}: fan-out {fmt(f['rate'])}/s, latency p99 {result['latency']['p99_ms']} ms", flush=True)
         report(layers, raw, baselines, runs, args, time.monotonic() - wall, load, dbpath)
