@@ -431,7 +431,6 @@ def ticket_reply(
     return message
 
 
-@transaction.atomic
 def ticket_customer_message(
     ticket: Ticket,
     *,
@@ -450,13 +449,34 @@ def ticket_customer_message(
     A ticket waiting on the customer opens again and its clocks resume; a resolved or closed one
     reopens within TICKET_REOPEN_DAYS. Raises TicketError when it is too late to reopen.
     `locked`: the caller's transaction holds the ticket's row lock and `ticket` is current (e-mail
-    intake locks a group's tickets at once), so it is not read again. The message's `ticket` is the
-    instance the service used and changed.
+    intake locks a group's tickets at once), so it is not read again, and it takes no savepoint: it
+    refuses (TicketError) before it writes anything, and any other error fails the caller's transaction.
+    The message's `ticket` is the instance the service used and changed.
     """
-    if not locked:
+    arguments = {
+        "from_email": from_email, "body_text": body_text, "body_html": body_html, "author": author,
+        "attachments": attachments, "strict_attachments": strict_attachments, "inbound_email": inbound_email,
+        "message_id": message_id,
+    }
+    if locked:
+        _refuse_if_too_old(ticket)
+        with transaction.atomic(savepoint=False):
+            return _customer_message(ticket, **arguments)
+    with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        _refuse_if_too_old(ticket)
+        return _customer_message(ticket, **arguments)
+
+
+def _refuse_if_too_old(ticket: Ticket) -> None:
     if ticket.status in (Status.RESOLVED, Status.CLOSED) and not reopenable(ticket):
         raise TicketError("This ticket was closed too long ago to reopen; please open a new one.")
+
+
+def _customer_message(
+    ticket: Ticket, *, from_email: str, body_text: str, body_html: str, author, attachments, strict_attachments: bool,
+    inbound_email, message_id: str,
+) -> TicketMessage:
     _subject, body_text, body_html, removed = _shield_customer_text(
         subject="", body_text=body_text, body_html=body_html, customer=author, requester=from_email,
         where="email" if inbound_email is not None else "web",

@@ -400,3 +400,5 @@ def test_replies_to_existing_tickets_in_a_group_end_exactly_as_one_by_one(custom
     assert "r7@x" in [m[1] for m in state[f"target/{customer.email}"]["messages"]]
     assert expected["results"][10][1] == expected["results"][5][1]  # r11 joined the follow-up r6 opened
     assert len(group_queries) < len(single_queries) / 2, (len(group_queries), len(single_queries))
+    if os.environ.get("SHOW_QUERIES"):
+        print(len(single_queries), len(group_queries), *[q["sql"][:110] for q in group_queries], sep="\n")
