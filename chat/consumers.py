@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
+from django.utils.functional import LazyObject, empty
 
 from chat import events, fastpath, selectors, services
 from chat.layers import SKIP_KEY
@@ -103,7 +104,8 @@ class BaseChatConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user: User = user
+        # The user itself rather than the scope's lazy proxy: every attribute read of a frame went through it.
+        self.user: User = user._wrapped if isinstance(user, LazyObject) and user._wrapped is not empty else user
         self.session_key = getattr(self.scope.get("session"), "session_key", None)
         self.bucket = TokenBucket(*settings.CHAT_RATE)
         fastpath.warm()
@@ -317,6 +319,7 @@ class CustomerChatConsumer(BaseChatConsumer):
         # The secret shield, before the text is stored or published (a resend is shielded the same way).
         body, removed = services.shield_customer_text(body)
         public_id = self.conversation.public_id
+        cid = str(client_id)  # the canonical text, once
         async with fastpath.conversation_lock(public_id):
             saved = await fastpath.message_post(
                 conversation=self.conversation.pk, author_id=self.user.pk, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=client_id
@@ -327,8 +330,8 @@ class CustomerChatConsumer(BaseChatConsumer):
             else:
                 seq, duplicate, created_at, stored = saved.seq, saved.duplicate, saved.created_at, body
                 if not duplicate:
-                    await self.publish_message(saved, public_id=public_id, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=client_id)
-        ack = {"type": "ack", "client_id": str(client_id), "seq": seq, "duplicate": duplicate, "created_at": created_at.isoformat()}
+                    await self.publish_message(saved, public_id=public_id, kind=ChatMessage.Kind.CUSTOMER, body=body, client_id=cid)
+        ack = {"type": "ack", "client_id": cid, "seq": seq, "duplicate": duplicate, "created_at": created_at.isoformat()}
         if removed:
             ack["body"] = stored  # the text as saved: the sender's copy shows what the agent reads
         await self.send_json(ack)

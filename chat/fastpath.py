@@ -104,8 +104,13 @@ class Saved:
     duplicate: bool
 
 
+_vendor: list = []  # the default database's vendor, looked up once: connections[] is an asgiref Local, slow in a hot path
+
+
 def enabled() -> bool:
-    return connections["default"].vendor == "postgresql" and getattr(settings, "CHAT_FAST_CONNECTIONS", 8) > 0
+    if not _vendor:
+        _vendor.append(connections["default"].vendor)
+    return _vendor[0] == "postgresql" and getattr(settings, "CHAT_FAST_CONNECTIONS", 8) > 0
 
 
 def _connection_params() -> dict:

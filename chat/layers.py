@@ -340,3 +340,11 @@ class LocalFanoutChannelLayer(RedisPubSubChannelLayer):
             layer = self._layers[loop] = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
             _wrap_close(self, loop)
         return layer
+
+    # The calls of every message, straight to the loop layer (the base class routes every method through
+    # __getattr__, a partial and one more coroutine).
+    async def group_send(self, group, message):
+        return await self._get_layer().group_send(group, message)
+
+    async def receive(self, channel):
+        return await self._get_layer().receive(channel)
