@@ -1,9 +1,12 @@
 """Celery tasks of the tickets app: thin, safe to run twice."""
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=3)
@@ -46,6 +49,23 @@ def ticket_acknowledge_task(mail_id: int) -> bool:
     from tickets.mail.outbound import acknowledgement_send
 
     return acknowledgement_send(mail_id)
+
+
+@shared_task(acks_late=True)
+def ticket_acknowledge_many_task(mail_ids: list[int]) -> int:
+    """After a batch of new tickets' commit (an e-mail intake group): each acknowledgement as
+    `ticket_acknowledge_task` sends it, one task a batch instead of one a ticket. One that fails gets a
+    retried task of its own, so it neither holds up nor repeats the others. Returns how many were sent."""
+    from tickets.mail.outbound import acknowledgement_send
+
+    sent = 0
+    for mail_id in mail_ids:
+        try:
+            sent += bool(acknowledgement_send(mail_id))
+        except Exception:  # noqa: BLE001 - retried on its own (and by ticket_acknowledgements_retry)
+            logger.warning("acknowledgement %s failed; retrying it alone", mail_id, exc_info=True)
+            ticket_acknowledge_task.delay(mail_id)
+    return sent
 
 
 @shared_task(acks_late=True)

@@ -402,3 +402,34 @@ def test_replies_to_existing_tickets_in_a_group_end_exactly_as_one_by_one(custom
     assert len(group_queries) < len(single_queries) / 2, (len(group_queries), len(single_queries))
     if os.environ.get("SHOW_QUERIES"):
         print(len(single_queries), len(group_queries), *[q["sql"][:110] for q in group_queries], sep="\n")
+
+
+def test_a_group_acknowledges_its_tickets_in_one_task_and_a_failing_one_is_retried_alone(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import tasks
+    from tickets.mail import outbound
+
+    real = outbound.acknowledgement_send
+    sent, retried, queued = [], [], []
+
+    def flaky(mail_id):
+        if TicketMailId.objects.get(pk=mail_id).ticket.requester_email == "c1@example.com":
+            raise OSError("SMTP is down")
+        sent.append(mail_id)
+        return real(mail_id)
+
+    monkeypatch.setattr(outbound, "acknowledgement_send", flaky)
+    monkeypatch.setattr(tasks.ticket_acknowledge_task, "delay", retried.append)
+    real_delay = tasks.ticket_acknowledge_many_task.delay_on_commit
+    monkeypatch.setattr(
+        tasks.ticket_acknowledge_many_task, "delay_on_commit", lambda ids: (queued.append(ids), real_delay(ids))
+    )
+    messages = [(f"s{i}", eml(sender=f"c{i}@example.com", message_id=f"k{i}@x")) for i in range(4)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert [r.outcome for r in ingest_many(messages)] == ["created"] * 4
+    ids = list(TicketMailId.objects.order_by("id").values_list("id", flat=True))
+    assert queued == [ids]  # one task for the group's four acknowledgements
+    failed = TicketMailId.objects.get(ticket__requester_email="c1@example.com").pk
+    assert retried == [failed] and sorted(sent) == sorted(set(ids) - {failed})
+    assert sorted(m.to[0] for m in mail.outbox) == ["c0@example.com", "c2@example.com", "c3@example.com"]

@@ -82,11 +82,13 @@ def acknowledgement_queue_many(tickets: list[Ticket]) -> list[TicketMailId]:
     Only each acknowledgement's Message-ID is written here (one INSERT; replies to it thread from this
     instant); rendering and the outbox rows are `acknowledgement_send`'s, in a task after commit.
     """
-    from tickets.tasks import ticket_acknowledge_task
+    from tickets.tasks import ticket_acknowledge_many_task, ticket_acknowledge_task
 
     mail_ids = TicketMailId.objects.bulk_create([TicketMailId(ticket=ticket, message_id=new_message_id(ticket)) for ticket in tickets])
-    for mail_id in mail_ids:
-        ticket_acknowledge_task.delay_on_commit(mail_id.pk)
+    if len(mail_ids) == 1:
+        ticket_acknowledge_task.delay_on_commit(mail_ids[0].pk)
+    elif mail_ids:  # one task for the batch (one message to the broker), each sent on its own inside
+        ticket_acknowledge_many_task.delay_on_commit([mail_id.pk for mail_id in mail_ids])
     return mail_ids
 
 
