@@ -9,8 +9,9 @@ client is visible. PostgreSQL and Redis run unpinned on the same two cores.
 Phases (each in this run, each against its own baseline):
 
 * Layer round trips: group_send -> receive through RedisChannelLayer, RedisPubSubChannelLayer and
-  LocalFanoutChannelLayer (its member in the same process: delivered in-process, still published, the echo
-  dropped), and raw redis-py publish -> subscribe, 64 in flight, in one process on core 0.
+  LocalFanoutChannelLayer (its member in the same process: delivered in-process; published, the echo dropped,
+  only until the layer holds the group's lease, since no other process subscribes), and raw redis-py
+  publish -> subscribe, 64 in flight, in one process on core 0.
 * Fan-out: 500 conversations (500 customer + 500 agent sockets, authenticated with real session cookies
   and an allowed Origin, served by `daphne support.asgi:application`); every customer sends `message`
   frames in a closed loop (next after the ack, at most 9.5 a second so the 10/s rate limit never bites)
