@@ -621,9 +621,24 @@ def _iin_ok(d: str) -> bool:
     return False
 
 
+# A stretch of digits and separators long enough to hold a card number, from its first digit to its end.
+# A card run lies inside one; _CARD_RUN is tried only in those with 13 digits (its own scan restarts at
+# every digit, which was most of the shield's time on a digit-heavy attachment such as a trade history).
+_CARD_SPAN = re.compile(rf"[{_D}][{_D} \-]{{12,}}")
+
+
 def _cards(text: str, low: str, out: list) -> None:
-    ibans: list[tuple[int, int]] | None = None
-    for m in _CARD_RUN.finditer(text):
+    ibans: list[list[tuple[int, int]]] = []  # the text's IBAN spans, found once when first needed
+    for span in _CARD_SPAN.finditer(text):
+        run = span.group()
+        if len(run) - run.count(" ") - run.count("-") >= 13:
+            # up to two characters past the stretch: what _CARD_RUN's look-ahead reads (its look-behind
+            # reads before the start on its own)
+            _cards_in(text, low, out, span.start(), min(len(text), span.end() + 2), ibans)
+
+
+def _cards_in(text: str, low: str, out: list, pos: int, endpos: int, ibans: list[list[tuple[int, int]]]) -> None:
+    for m in _CARD_RUN.finditer(text, pos, endpos):
         raw = m.group()
         if len(raw) - raw.count(" ") - raw.count("-") < 13:  # digits only: a separator is one character
             continue
@@ -645,9 +660,9 @@ def _cards(text: str, low: str, out: list) -> None:
             continue
         if _CARD_ID_CUE.search(low, max(0, m.start() - 24), m.start()):
             continue
-        if ibans is None:
-            ibans = [span for span in (x.span() for x in _IBAN.finditer(text))]
-        if any(a <= m.start() < b for a, b in ibans):
+        if not ibans:
+            ibans.append([x.span() for x in _IBAN.finditer(text)])
+        if any(a <= m.start() < b for a, b in ibans[0]):
             continue
         start = m.start() + cuts[best[0]] + best[0]  # one separator before each group
         end = m.start() + cuts[best[1]] + best[1] - 1
