@@ -238,3 +238,28 @@ def test_accuracy_over_the_labelled_set():
         assert _ratio(n["tp"], n["tp"] + n["fp"]) >= 0.98, report
     assert messages["fn"] == 0, report
     assert _ratio(messages["tp"], messages["tp"] + messages["fp"]) >= 0.98, report
+
+
+def test_card_search_within_long_digit_stretches_finds_what_a_pass_over_the_whole_text_finds():
+    """`_cards` tries the card pattern only inside stretches of 13+ digits (and separators); the same
+    pattern over the whole text must find exactly the same, whatever stands at a stretch's edges."""
+    import random
+
+    from safety import shield as s
+
+    pieces = [
+        "4111 1111 1111 1111", "4111-1111-1111-1111", "４１１１ １１１１ １１１１ １１１１", "4012888888881881", "378282246310005",
+        "4111 1111 1111 1111 2027", "DE89 3704 0044 0532 0130 00", "order 4111111111111111", "iban", "x", ".", ",", ":", "/",
+        "#", "-", " ", "\n", "12", "2026-11-05 13:00,BTC/USDT,buy,0.123456,65432", "card ", "5500 0000 0000 0004.5",
+    ]
+    rng = random.Random(7)
+    found = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 25)))
+        low = text.lower()
+        ours, whole = [], []
+        s._cards(text, low, ours)
+        s._cards_in(text, low, whole, 0, len(text), [])
+        assert ours == whole, text
+        found += len(ours)
+    assert found > 1000  # the texts do hold card numbers
