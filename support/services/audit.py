@@ -3,6 +3,7 @@ from contextvars import ContextVar
 
 from django.contrib.contenttypes.models import ContentType
 
+from support.db import insert_rows
 from support.models import AuditEvent
 
 # Rows queued by audit_deferred(), or None: written at once.
@@ -30,7 +31,7 @@ def audit_events_record(events: list[AuditEvent]) -> None:
     elif len(events) == 1:
         events[0].save(force_insert=True)
     elif events:
-        AuditEvent.objects.bulk_create(events)
+        insert_rows(events)
 
 
 @contextmanager
@@ -47,7 +48,7 @@ def audit_deferred():
     finally:
         _DEFERRED.reset(token)
     if queued:
-        AuditEvent.objects.bulk_create(queued)
+        insert_rows(queued)
 
 
 def audit_event_build(obj, *, actor, verb: str, data: dict | None = None, request=None) -> AuditEvent:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from support import hours
+from support.db import insert_rows
 from support.models import BusinessCalendar, Holiday, SLAClock, SLAPolicy, WeeklyHours
 
 
@@ -247,7 +248,7 @@ def sla_clocks_start_new_many(entries: list[tuple[object, list[SLAClock], dict]]
             clock.language = about.get("language", "")
             clock.assignee = about.get("assignee")
             stored.append(clock)
-    return SLAClock.objects.bulk_create(stored)
+    return insert_rows(stored)
 
 
 @transaction.atomic(savepoint=False)  # no caller recovers from its errors inside its own transaction
