@@ -433,3 +433,22 @@ def test_a_group_acknowledges_its_tickets_in_one_task_and_a_failing_one_is_retri
     failed = TicketMailId.objects.get(ticket__requester_email="c1@example.com").pk
     assert retried == [failed] and sorted(sent) == sorted(set(ids) - {failed})
     assert sorted(m.to[0] for m in mail.outbox) == ["c0@example.com", "c2@example.com", "c3@example.com"]
+
+
+def test_group_lookups_read_only_for_messages_that_look_and_ask_the_database_for_others(customer):
+    from tickets.mail.parse import parse_message
+
+    ticket = make_ticket(customer, channel="email")
+    subject = f"Re: [{ticket.reference}] hello"
+    reply = intake._Pending(inbound=None, parsed=parse_message(eml(sender=customer.email, subject=subject, message_id="l1@x")), result=None)
+    auto = intake._Pending(
+        inbound=None, result=None,
+        parsed=parse_message(eml(sender=customer.email, subject=subject, message_id="l2@x", headers="Auto-Submitted: auto-replied\r\n")),
+    )
+    duplicate = intake._Pending(inbound=None, parsed=parse_message(eml(sender=customer.email, subject=subject, message_id="l3@x")), result=None)
+    lookups = intake._GroupLookups([reply, auto, duplicate], handled={"l3@x"})
+    assert lookups.read_for == {id(reply.parsed)}
+    found, how = lookups.referenced(reply.parsed)
+    assert found.pk == ticket.pk and how == "subject reference" and lookups.tickets[ticket.pk] is found
+    for other in (auto, duplicate):  # not read for: the database answers, with the group's instance
+        assert lookups.referenced(other.parsed) == (found, "subject reference")

@@ -648,7 +648,7 @@ class _GroupLookups:
     database instead. Picks follow `.first()` as `_ticket_referenced` runs it (the models' orderings).
     """
 
-    def __init__(self, pending: list[_Pending]):
+    def __init__(self, pending: list[_Pending], handled: set[str]):
         # Message-ID -> (the row's place in `.first()`'s order, its ticket id): a TicketMailId orders by id, a
         # TicketMessage by its Meta.ordering (created_at, id)
         self.mail_ids: dict[str, tuple[tuple, int]] = {}
@@ -658,7 +658,13 @@ class _GroupLookups:
         self.tickets: dict[int, Ticket] = {}  # every ticket named, locked; the group's one instance of each
         self.participants: set[tuple[int, str]] = set()  # (ticket id, address) for the group's senders
         ids, tokens, references = set(), set(), set()
-        for p in pending:
+        # Only the messages that will look: not the duplicates found so far, not auto-replies (a bounce looks)
+        looking = [
+            p for p in pending
+            if p.parsed.message_id not in handled and (p.parsed.bounce_reason or not p.parsed.auto_reply_reason)
+        ]
+        self.read_for = {id(p.parsed) for p in looking}
+        for p in looking:
             message_ids, message_tokens, reference = _reference_keys(p.parsed)
             ids.update(message_ids)
             tokens.update(message_tokens)
@@ -699,14 +705,17 @@ class _GroupLookups:
             t.pk: t for t in Ticket.objects.select_for_update(of=("self",)).select_related("assignee")
             .filter(pk__in=named).order_by("pk")
         }
-        senders = {p.parsed.from_email for p in pending if p.parsed.from_email}
+        senders = {p.parsed.from_email for p in looking if p.parsed.from_email}
         if senders:
             self.participants = set(
                 TicketParticipant.objects.filter(ticket_id__in=named, email__in=senders).values_list("ticket_id", "email")
             )
 
     def referenced(self, parsed: ParsedMessage) -> tuple[Ticket | None, str]:
-        """`_ticket_referenced`, from what was read."""
+        """`_ticket_referenced`, from what was read (from the database for a message it was not read for)."""
+        if id(parsed) not in self.read_for:
+            ticket, how = _ticket_referenced(parsed)
+            return self.tickets.get(ticket.pk, ticket) if ticket is not None else None, how
         ids, tokens, reference = _reference_keys(parsed)
         for found in (self.mail_ids, self.messages):
             hits = [found[i] for i in ids if i in found]
@@ -758,7 +767,7 @@ def _decide_and_apply(pending: list[_Pending], handled: set[str], users: dict) -
     """
     policies: dict = {}
     waiting: list[_Pending] = []  # new tickets not written yet
-    lookups = _GroupLookups(pending)
+    lookups = _GroupLookups(pending, handled)
     writes = _GroupWrites()
 
     def write_waiting() -> None:
