@@ -10,7 +10,6 @@ from django.db.models import Min
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from support.db import insert_rows
 from support.models import Channel, CustomerProfile, SLAClock, User
 from support.services import (
     audit_event_build,
@@ -164,7 +163,7 @@ def _save_attachments_many(items: list[tuple[Ticket, TicketMessage, list[Incomin
             attachment.file.save(file.filename, ContentFile(file.payload), save=False)
             rows.append(attachment)
     if rows:
-        insert_rows(rows)
+        TicketAttachment.objects.bulk_create(rows)
 
 
 def _store_attachments(ticket: Ticket, message: TicketMessage, files, *, strict: bool) -> list[str]:
@@ -303,16 +302,16 @@ def tickets_write(new: list[NewTicket]) -> None:
     """
     if not new:
         return
-    insert_rows([n.ticket for n in new])
-    insert_rows([p for n in new for p in n.participants])
-    insert_rows([n.message for n in new])
+    Ticket.objects.bulk_create([n.ticket for n in new])
+    TicketParticipant.objects.bulk_create([p for n in new for p in n.participants])
+    TicketMessage.objects.bulk_create([n.message for n in new])
     _save_attachments_many([(n.ticket, n.message, n.accepted) for n in new])
     notes = [
         TicketMessage(ticket=n.ticket, kind=TicketMessage.Kind.NOTE, body_text="Attachments not stored (kept in the raw e-mail): " + "; ".join(n.refused))
         for n in new if n.refused
     ]
     if notes:
-        insert_rows(notes)
+        TicketMessage.objects.bulk_create(notes)
     sla_clocks_start_new_many(
         [(n.ticket, n.clocks, {"category": n.ticket.category, "language": n.ticket.language, "assignee": n.ticket.assignee}) for n in new]
     )
@@ -338,7 +337,7 @@ def tickets_write(new: list[NewTicket]) -> None:
         n.ticket.secrets_removed = n.removed
     notes = [TicketMessage(ticket=n.ticket, kind=TicketMessage.Kind.NOTE, body_text=text) for n in new for text in n.notes]
     if notes:
-        insert_rows(notes)
+        TicketMessage.objects.bulk_create(notes)
 
 
 def _shield_customer_text(*, subject: str, body_text: str, body_html: str, customer, requester: str, where: str):

@@ -3,7 +3,6 @@ from contextvars import ContextVar
 
 from django.contrib.contenttypes.models import ContentType
 
-from support.db import insert_rows
 from support.models import AuditEvent
 
 # Rows queued by audit_deferred(), or None: written at once.
@@ -31,7 +30,7 @@ def audit_events_record(events: list[AuditEvent]) -> None:
     elif len(events) == 1:
         events[0].save(force_insert=True)
     elif events:
-        insert_rows(events)
+        AuditEvent.objects.bulk_create(events)
 
 
 @contextmanager
@@ -48,7 +47,7 @@ def audit_deferred():
     finally:
         _DEFERRED.reset(token)
     if queued:
-        insert_rows(queued)
+        AuditEvent.objects.bulk_create(queued)
 
 
 def audit_event_build(obj, *, actor, verb: str, data: dict | None = None, request=None) -> AuditEvent:

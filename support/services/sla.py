@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from support import hours
-from support.db import insert_rows
 from support.models import BusinessCalendar, Holiday, SLAClock, SLAPolicy, WeeklyHours
 
 
@@ -248,7 +247,7 @@ def sla_clocks_start_new_many(entries: list[tuple[object, list[SLAClock], dict]]
             clock.language = about.get("language", "")
             clock.assignee = about.get("assignee")
             stored.append(clock)
-    return insert_rows(stored)
+    return SLAClock.objects.bulk_create(stored)
 
 
 @transaction.atomic(savepoint=False)  # no caller recovers from its errors inside its own transaction

@@ -12,7 +12,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from support.db import insert_rows
 from support.models import SLAClock
 from support.services import email_queue, email_render
 from tickets.models import Ticket, TicketMailId, TicketMessage
@@ -85,7 +84,7 @@ def acknowledgement_queue_many(tickets: list[Ticket]) -> list[TicketMailId]:
     """
     from tickets.tasks import ticket_acknowledge_many_task, ticket_acknowledge_task
 
-    mail_ids = insert_rows([TicketMailId(ticket=ticket, message_id=new_message_id(ticket)) for ticket in tickets])
+    mail_ids = TicketMailId.objects.bulk_create([TicketMailId(ticket=ticket, message_id=new_message_id(ticket)) for ticket in tickets])
     if len(mail_ids) == 1:
         ticket_acknowledge_task.delay_on_commit(mail_ids[0].pk)
     elif mail_ids:  # one task for the batch (one message to the broker), each sent on its own inside
