@@ -154,24 +154,29 @@ def _reply_tokens(parsed: ParsedMessage) -> list[str]:
     return tokens
 
 
+def _reference_keys(parsed: ParsedMessage) -> tuple[list[str], list[str], str | None]:
+    """What `_ticket_referenced` looks a message's ticket up by: Message-IDs, reply tokens, subject reference."""
+    ids = [*parsed.in_reply_to, *reversed(parsed.references)][:50]
+    match = REFERENCE_IN_SUBJECT.search(parsed.subject)
+    return ids, _reply_tokens(parsed), match.group(1).upper() if match else None
+
+
 def _ticket_referenced(parsed: ParsedMessage) -> tuple[Ticket | None, str]:
     """The ticket this message answers: by our Message-IDs, the reply address, or the subject's reference."""
-    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
+    ids, tokens, reference = _reference_keys(parsed)
     if ids:
-        hit = TicketMailId.objects.filter(message_id__in=ids[:50]).select_related("ticket").first()
+        hit = TicketMailId.objects.filter(message_id__in=ids).select_related("ticket").first()
         if hit:
             return hit.ticket, "Message-ID"
-        message = TicketMessage.objects.filter(message_id__in=ids[:50]).select_related("ticket").first()
+        message = TicketMessage.objects.filter(message_id__in=ids).select_related("ticket").first()
         if message:
             return message.ticket, "Message-ID"
-    tokens = _reply_tokens(parsed)
     if tokens:
         ticket = Ticket.objects.filter(reply_token__in=tokens).first()
         if ticket:
             return ticket, "reply address"
-    match = REFERENCE_IN_SUBJECT.search(parsed.subject)
-    if match:
-        ticket = Ticket.objects.filter(reference=match.group(1).upper()).first()
+    if reference:
+        ticket = Ticket.objects.filter(reference=reference).first()
         if ticket:
             return ticket, "subject reference"
     return None, ""
@@ -627,13 +632,6 @@ def _apply_together(pending: list[_Pending]) -> None:
         ticket = p.inbound.ticket
         p.result.outcome, p.result.reason = p.inbound.outcome, p.inbound.reason
         p.result.ticket = ticket.reference if ticket is not None else None
-
-
-def _reference_keys(parsed: ParsedMessage) -> tuple[list[str], list[str], str | None]:
-    """What `_ticket_referenced` looks a message's ticket up by: Message-IDs, reply tokens, subject reference."""
-    ids = [*parsed.in_reply_to, *reversed(parsed.references)][:50]
-    match = REFERENCE_IN_SUBJECT.search(parsed.subject)
-    return ids, _reply_tokens(parsed), match.group(1).upper() if match else None
 
 
 class _GroupLookups:
