@@ -9,8 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from imap_tools import MailBoxUnencrypted
 
 from tickets.mail.intake import inbound_store
@@ -141,13 +139,18 @@ def message(n: int) -> bytes:
     return MESSAGE.replace(b"<imap-1@", f"<imap-{n}@".encode()).replace(b"Wang Fang <wang@", f"W{n} <w{n}@".encode())
 
 
-def test_poll_stores_new_messages_with_one_commit_then_flags_and_processes_them(imap_server):
+def test_poll_stores_new_messages_with_one_commit_then_flags_and_processes_them(imap_server, monkeypatch):
+    import threading
+
+    import tickets.mail.intake as intake
+
     for n in range(1, 5):
         append(imap_server, message(n))
-    with CaptureQueriesContext(connection) as queries:
-        results = imap_poll(imap_server)
-    inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "tickets_inboundemail"')]
-    assert len(inserts) == 1
+    inserts, real_insert = [], intake._insert
+    monkeypatch.setattr(intake, "_insert", lambda rows: (inserts.append((len(rows), threading.current_thread().name)),
+                                                         real_insert(rows))[1])
+    results = imap_poll(imap_server)
+    assert inserts == [(4, "intake-store_0")]  # one INSERT (one commit), on the thread that stores while we parse
     assert [r.outcome for r in results] == ["created"] * 4
     assert [r.sender for r in results] == [f"w{n}@example.com" for n in range(1, 5)]
     assert sorted(InboundEmail.objects.values_list("imap_uid", flat=True)) == [1, 2, 3, 4]
@@ -157,16 +160,17 @@ def test_poll_stores_new_messages_with_one_commit_then_flags_and_processes_them(
 def test_a_batch_another_poller_got_into_first_is_stored_one_by_one(imap_server, monkeypatch):
     for n in range(1, 4):
         append(imap_server, message(n))
-    import tickets.mail.imap as imap
+    import tickets.mail.intake as intake
 
-    real = imap.inbound_store_many
+    real = intake._store
 
-    def other_poller_first(messages):  # between our "known" check and our INSERT, another poller stores UID 2
-        raw, source, origin = messages[1]
-        inbound_store(raw, source=source, imap=origin)
-        return real(messages)
+    def other_poller_first(rows):  # between our "known" check and our INSERT, another poller stores UID 2
+        if len(rows) > 1:
+            uid2 = rows[1]
+            real([intake._inbound_row(bytes(uid2.raw), uid2.source, (uid2.imap_mailbox, uid2.imap_uidvalidity, uid2.imap_uid))])
+        return real(rows)
 
-    monkeypatch.setattr("tickets.mail.imap.inbound_store_many", other_poller_first)
+    monkeypatch.setattr(intake, "_store", other_poller_first)
     results = imap_poll(imap_server)
     assert [r.sender for r in results] == ["w1@example.com", "w3@example.com"]  # UID 2 is the other poller's
     assert InboundEmail.objects.count() == 3 and Ticket.objects.count() == 2
@@ -180,8 +184,7 @@ def test_no_message_of_a_batch_is_flagged_when_the_database_is_down(imap_server,
     def broken_store(*args, **kwargs):
         raise RuntimeError("database down")
 
-    monkeypatch.setattr("tickets.mail.imap.inbound_store_many", broken_store)
-    monkeypatch.setattr("tickets.mail.imap.inbound_store", broken_store)
+    monkeypatch.setattr("tickets.mail.intake._store", broken_store)  # every store: a batch's and one by one
     with pytest.raises(RuntimeError):
         imap_poll(imap_server)
     assert server_flags(imap_server) == [(), (), ()]

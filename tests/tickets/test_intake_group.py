@@ -452,3 +452,68 @@ def test_group_lookups_read_only_for_messages_that_look_and_ask_the_database_for
     assert found.pk == ticket.pk and how == "subject reference" and lookups.tickets[ticket.pk] is found
     for other in (auto, duplicate):  # not read for: the database answers, with the group's instance
         assert lookups.referenced(other.parsed) == (found, "subject reference")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_parsed_while_a_thread_of_its_own_stores_it(customer, monkeypatch):
+    """`BatchStorer`: the door's thread parses the batch while another thread (its own connection) stores it;
+    nothing is decided or written before the store committed, each message is parsed once, a message that does
+    not parse is quarantined with the reason the one-by-one door gives, and the thread and its connection are
+    gone when the door is done."""
+    import threading
+
+    from django.db import connection as thread_connection
+
+    old = make_ticket(customer, channel="email")
+    messages = mixed_batch(customer, old) + [("batch/12", b"")]
+    parsed_all = threading.Event()
+    seen = {"parsed": 0, "store_threads": [], "store_connections": [], "parsed_before_store": None}
+    real_parse, real_store, real_apply = intake.parse_message, intake._store, intake._apply_together
+
+    def counting_parse(raw):
+        seen["parsed"] += 1
+        if seen["parsed"] == len(messages):
+            parsed_all.set()
+        return real_parse(raw)
+
+    def slow_store(rows):  # holds the store until the door's thread has parsed every message of the batch
+        seen["parsed_before_store"] = parsed_all.wait(timeout=30)
+        seen["store_threads"].append(threading.current_thread().name)
+        stored = real_store(rows)
+        if threading.current_thread().name.startswith("intake-store"):
+            seen["store_connections"].append(thread_connection.connection)
+        return stored
+
+    def apply_after_store(pending):
+        assert InboundEmail.objects.count() == len(messages)  # committed by the other thread first
+        return real_apply(pending)
+
+    monkeypatch.setattr(intake, "parse_message", counting_parse)
+    monkeypatch.setattr(intake, "_store", slow_store)
+    monkeypatch.setattr(intake, "_apply_together", apply_after_store)
+    results = list(ingest_many(messages))
+    assert seen["parsed_before_store"] is True and seen["store_threads"] == ["intake-store_0"]
+    assert [r.outcome for r in results] == [
+        "created", "created", "threaded", "duplicate", "autoreply", "threaded", "created", "quarantined", "created",
+        "threaded", "autoreply", "created", "quarantined",
+    ]
+    assert seen["parsed"] == len(messages) + 1  # once each; the one that failed once more, on its own
+    assert results[12].reason == ingest_raw(b"", source="alone").reason and results[12].reason.startswith("unparseable")
+    assert "Hunter2" not in bytes(InboundEmail.objects.get(message_id="a12@x").raw).decode()
+    assert not [t for t in threading.enumerate() if t.name.startswith("intake-store")]
+    assert seen["store_connections"] and all(c.closed for c in seen["store_connections"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_its_thread_cannot_store_is_stored_one_by_one(monkeypatch):
+    real_store = intake._store
+
+    def refused(rows):
+        if len(rows) > 1:
+            raise RuntimeError("one of these upset the database")
+        return real_store(rows)
+
+    monkeypatch.setattr(intake, "_store", refused)
+    results = list(ingest_many([(f"s{i}", eml(sender=f"s{i}@example.com", message_id=f"s{i}@x")) for i in range(3)]))
+    assert [r.outcome for r in results] == ["created"] * 3
+    assert InboundEmail.objects.count() == 3 and Ticket.objects.count() == 3

@@ -12,14 +12,7 @@ from django.db import IntegrityError
 from imap_tools import MailBox, MailBoxUnencrypted
 from imap_tools.consts import MailMessageFlags
 
-from tickets.mail.intake import (
-    IntakeResult,
-    batched,
-    inbound_process,
-    inbound_process_each,
-    inbound_store,
-    inbound_store_many,
-)
+from tickets.mail.intake import BatchStorer, IntakeResult, batched, inbound_process, inbound_process_each, inbound_store
 from tickets.models import InboundEmail
 
 logger = logging.getLogger(__name__)
@@ -61,22 +54,23 @@ def imap_poll(account: ImapAccount) -> list[IntakeResult]:
                     yield uid, raw
                 raw = None  # the previous message is not held while the next one is fetched
 
-        for batch in batched(fetched(), size=lambda message: len(message[1])):
-            messages = [(raw, f"{source_name}#{uid}", (account.mailbox, uidvalidity, uid)) for uid, raw in batch]
-            del batch
-            if len(messages) == 1:
-                results.extend(_one_by_one(box, messages))
-                continue
-            try:
-                stored = inbound_store_many(messages)
-            except Exception:  # noqa: BLE001 - e.g. another poller stored one of them: one by one, as always
-                logger.warning("storing %d IMAP messages at once failed; one by one now", len(messages), exc_info=True)
-                results.extend(_one_by_one(box, messages))
-                continue
-            del messages
-            # Stored and committed: only now may the server consider them handled.
-            box.flag([str(inbound.imap_uid) for inbound in stored], [MailMessageFlags.SEEN], True)
-            results.extend(inbound_process_each(stored))
+        with BatchStorer() as storer:
+            for batch in batched(fetched(), size=lambda message: len(message[1])):
+                messages = [(raw, f"{source_name}#{uid}", (account.mailbox, uidvalidity, uid)) for uid, raw in batch]
+                del batch
+                if len(messages) == 1:
+                    results.extend(_one_by_one(box, messages))
+                    continue
+                try:
+                    stored, parsed = storer.store_many(messages)  # parsed while the store's commit is awaited
+                except Exception:  # noqa: BLE001 - e.g. another poller stored one of them: one by one, as always
+                    logger.warning("storing %d IMAP messages at once failed; one by one now", len(messages), exc_info=True)
+                    results.extend(_one_by_one(box, messages))
+                    continue
+                del messages
+                # Stored and committed: only now may the server consider them handled.
+                box.flag([str(inbound.imap_uid) for inbound in stored], [MailMessageFlags.SEEN], True)
+                results.extend(inbound_process_each(stored, parsed))
     return results
 
 

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TypeVar
 
@@ -499,28 +500,98 @@ def ingest_many(messages: Iterable[tuple[str, bytes]]) -> Iterator[IntakeResult]
     A batch whose store fails is taken one message at a time instead, exactly as `ingest_raw` would:
     the others are stored, and a message that cannot be stored raises as it always did.
     """
-    for batch in batched(messages, size=lambda message: len(message[1])):
-        stored = None
-        if len(batch) > 1:
-            try:
-                stored = inbound_store_many([(raw, source, None) for source, raw in batch])
-            except Exception:  # noqa: BLE001 - one bad message must not keep the others out
-                logger.warning("storing %d messages at once failed; one by one now", len(batch), exc_info=True)
-        if stored is None:  # a single message (as it always was), or a batch that could not be stored at once
-            batch.reverse()
-            while batch:
-                yield _ingest_one(batch.pop())
-            continue
-        del batch
-        yield from inbound_process_each(stored)
+    with BatchStorer() as storer:
+        for batch in batched(messages, size=lambda message: len(message[1])):
+            stored = None
+            if len(batch) > 1:
+                try:
+                    stored, parsed = storer.store_many([(raw, source, None) for source, raw in batch])
+                except Exception:  # noqa: BLE001 - one bad message must not keep the others out
+                    logger.warning("storing %d messages at once failed; one by one now", len(batch), exc_info=True)
+            if stored is None:  # a single message (as it always was), or a batch that could not be stored at once
+                batch.reverse()
+                while batch:
+                    yield _ingest_one(batch.pop())
+                continue
+            del batch
+            yield from inbound_process_each(stored, parsed)
+
+
+class BatchStorer:
+    """Stores a batch door's batches on a thread of its own while the door's thread parses them.
+
+    The raw messages are still committed before anything is decided or written for them, and a
+    batch that cannot be stored is still not processed (`store_many` raises); only the parsing, which
+    changes nothing, no longer waits for the INSERT and its durable commit (PostgreSQL's work on a
+    megabyte of raw bytes: 8.5% of the batch door's time went to that wait). The thread has its own
+    database connection, closed when the door is done (`with BatchStorer() as storer:`).
+
+    On another database than PostgreSQL, or inside a caller's transaction (which the store must be part
+    of), it stores on the caller's thread, as `inbound_store_many`, and parses nothing ahead.
+    """
+
+    def __init__(self):
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> "BatchStorer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._pool is not None:
+            self._pool.submit(_close_thread_connection)
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def store_many(
+        self, messages: list[tuple[bytes, str, tuple[str, int, int] | None]]
+    ) -> tuple[list[InboundEmail], dict[int, ParsedMessage | None]]:
+        """`inbound_store_many(messages)`, and each message parsed meanwhile, by its index (None: it did not parse).
+
+        The rows are built (and their SHA-256 taken) here: on the thread, the hashing would take the core the
+        database server works on. Parsed largest first, as `_apply_group` parses them: while the largest is
+        parsed the others are raw bytes, so a batch peaks about as it did when it was parsed after the store.
+        """
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return inbound_store_many(messages), {}
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-store")
+        rows = [_inbound_row(raw, source, imap) for raw, source, imap in messages]
+        storing = self._pool.submit(_store_on_thread, rows)
+        parsed: dict[int, ParsedMessage | None] = {}
+        try:
+            for index in sorted(range(len(messages)), key=lambda i: len(messages[i][0]), reverse=True):
+                try:
+                    parsed[index] = parse_message(messages[index][0])
+                except Exception:  # noqa: BLE001 - parsed again once stored, and quarantined with the reason
+                    parsed[index] = None
+        finally:
+            stored = storing.result()  # the store's own error, if any, is the caller's to handle
+        return stored, parsed
+
+
+def _close_thread_connection() -> None:
+    connection.close()  # looked up on the thread that runs it: that thread's own connection (Django's are per thread)
+
+
+def _store_on_thread(rows: list[InboundEmail]) -> list[InboundEmail]:
+    try:
+        return _store(rows)
+    except Exception:
+        connection.close_if_unusable_or_obsolete()  # a broken connection is not kept for the next batch
+        raise
 
 
 def _ingest_one(message: tuple[str, bytes]) -> IntakeResult:
     return ingest_raw(message[1], source=message[0])
 
 
-def inbound_process_each(stored: list[InboundEmail]) -> Iterator[IntakeResult]:
+def inbound_process_each(
+    stored: list[InboundEmail], parsed: dict[int, ParsedMessage | None] | None = None
+) -> Iterator[IntakeResult]:
     """Process stored rows in order, letting go of each one's raw bytes when it is done (the list empties).
+
+    `parsed`: messages already parsed, by their index in `stored` (`BatchStorer.store_many`); None for one
+    that did not parse (processed on its own, which quarantines it with the reason).
 
     On PostgreSQL a stored batch is applied as one group (`_apply_group`): one transaction, shared
     lookups, one INSERT per table. A batch holds at most one message over BATCH_BYTES (the one that
@@ -530,7 +601,7 @@ def inbound_process_each(stored: list[InboundEmail]) -> Iterator[IntakeResult]:
     if connection.vendor == "postgresql":
         group = stored[:]
         stored.clear()
-        yield from _apply_group(group)
+        yield from _apply_group(group, parsed or {})
         return
     stored.reverse()
     while stored:
@@ -547,7 +618,7 @@ class _Pending:
     new: NewTicket | None = None  # while its ticket waits for the group's next write
 
 
-def _apply_group(group: list[InboundEmail]) -> Iterator[IntakeResult]:
+def _apply_group(group: list[InboundEmail], ahead: dict[int, ParsedMessage | None]) -> Iterator[IntakeResult]:
     """`inbound_process` for each message of a group, with the group's work shared.
 
     Each message is parsed (an unparseable one quarantined at once, as always); then the group is
@@ -569,7 +640,9 @@ def _apply_group(group: list[InboundEmail]) -> Iterator[IntakeResult]:
         inbound = group[index]
         result = IntakeResult(source=inbound.source, outcome=Outcome.QUARANTINED)
         try:
-            parsed = parse_message(bytes(inbound.raw))
+            parsed = ahead.pop(index) if index in ahead else parse_message(bytes(inbound.raw))
+            if parsed is None:
+                raise UnparseableMessage("did not parse")
         except Exception:  # noqa: BLE001 - inbound_process quarantines it with the reason, on its own
             slots[index] = inbound_process(inbound)
             continue
