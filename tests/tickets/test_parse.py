@@ -827,3 +827,98 @@ def test_corpus_parses_without_crashing():
     assert not failures, f"{len(failures)} corpus inputs crashed or hung:\n" + "\n".join(failures)
     assert not unparseable_eml, "e-mails refused as unparseable:\n" + "\n".join(unparseable_eml)
     assert sisimai["total"] == 0 or ratio > 0.9
+
+
+# ---------------------------------------------------------------------- base64 runs parsed as one line
+def _plain_tree(data: bytes):
+    """The stdlib's tree of `data`, fed as _parse_tree feeds it, without taking base64 runs out."""
+    from email.feedparser import FeedParser
+
+    parser = FeedParser(policy=email.policy.compat32)
+    for start in range(0, len(data), 8192):
+        parser.feed(data[start:start + 8192].decode("ascii", "surrogateescape"))
+    return parser.close()
+
+
+def _tree(message) -> tuple:
+    """Everything the parser decided: headers, defects, preamble, epilogue, From_ line, default type, payload."""
+    payload = message._payload
+    return (
+        tuple(message._headers), tuple(type(d).__name__ for d in message.defects), message.preamble,
+        message.epilogue, message._unixfrom, message._default_type,
+        tuple(_tree(child) for child in payload) if isinstance(payload, list) else payload,
+    )
+
+
+def _same_tree_as_the_stdlib(raw: bytes) -> int:
+    """Assert that _parse_tree (base64 runs taken out, then put back) gives the stdlib's own tree; the runs taken out."""
+    data = parse_module._defuse(raw, [])
+    root, complete = parse_module._parse_tree(raw, [])
+    assert complete
+    assert _tree(root) == _tree(_plain_tree(data))
+    return len(parse_module._elide_base64_runs(data)[1])
+
+
+B64_LINE = base64.b64encode(bytes(range(57))).decode()  # 76 characters, as MIME writes them
+
+
+def test_an_attachments_base64_is_parsed_as_one_line_with_the_same_tree():
+    body = base64.encodebytes(bytes(range(256)) * 400).replace(b"\n", b"\r\n")  # 100 KB, CRLF lines
+    raw = (
+        b"From: a@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+        + b"\r\n".join([b"preamble"] + [B64_LINE.encode()] * 40)
+        + b"\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+        + b"--b1\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" + body
+        + b"--b1\r\nContent-Type: message/rfc822\r\n\r\n"
+        + b"Subject: inner\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n" + body + b"\r\n"
+        + b"--b1\r\nContent-Type: text/plain\r\n\r\n" + body  # base64-looking text is text: kept as it is
+        + b"--b1--\r\n" + b"\r\n".join([B64_LINE.encode()] * 40)  # an epilogue
+    )
+    assert _same_tree_as_the_stdlib(raw) == 5
+    pdf = next(a for a in parse_message(raw).attachments if a.filename == "a.pdf")
+    assert pdf.payload == bytes(range(256)) * 400
+    # the placeholder text itself in a message: nothing is taken out
+    assert _same_tree_as_the_stdlib(raw.replace(b"preamble", b"\x00desk-elided-0\x00")) == 0
+
+
+LINES = st.sampled_from([
+    B64_LINE, B64_LINE[:60] + "==", "--b1", "--b1--", "--b2", "--b2--", "", "Content-Type: multipart/mixed; boundary=b2",
+    "Content-Type: message/rfc822", "Content-Type: message/delivery-status", "Content-Transfer-Encoding: base64",
+    " folded", "From someone", "text line", "a" * 39, B64_LINE + ":", "\x00desk-elided-0\x00",
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(LINES, st.integers(1, 40)), min_size=1, max_size=12),
+       st.sampled_from([b"\r\n", b"\n", b"\r"]), st.booleans())
+def test_any_arrangement_of_lines_gives_the_stdlibs_tree(blocks, newline, multipart):
+    head = "Content-Type: multipart/mixed; boundary=b1\r\n\r\n" if multipart else "Subject: x\r\n"
+    lines = [line for line, count in blocks for _ in range(count)]
+    saved, parse_module._ELIDE_MIN_BYTES = parse_module._ELIDE_MIN_BYTES, 0  # hypothesis' examples are small
+    try:
+        _same_tree_as_the_stdlib(head.encode() + newline.join(line.encode() for line in lines) + newline)
+    finally:
+        parse_module._ELIDE_MIN_BYTES = saved
+
+
+def test_the_corpus_parses_to_the_stdlibs_tree_with_base64_runs_taken_out():
+    root = need_corpus()
+    inputs = []
+    for path in corpus_files(root):
+        raw = path.read_bytes()
+        inputs.append(raw)
+        if path.name.endswith(".mbox.txt"):
+            inputs.extend(split_mbox(raw))
+    elided = 0
+    for raw in inputs:
+        data = parse_module._defuse(raw, [])
+        try:
+            _plain_tree(data)
+        except RecursionError:  # too deep for the stdlib itself: _parse_tree keeps the headers only
+            continue
+        root, complete = parse_module._parse_tree(raw, [])
+        if complete:
+            assert _tree(root) == _tree(_plain_tree(data))
+            elided += bool(parse_module._elide_base64_runs(data)[1])
+    print(f"\n{len(inputs)} corpus inputs, {elided} with base64 runs taken out: same trees")
+    assert elided > 10
