@@ -263,3 +263,32 @@ def test_card_search_within_long_digit_stretches_finds_what_a_pass_over_the_whol
         assert ours == whole, text
         found += len(ours)
     assert found > 1000  # the texts do hold card numbers
+
+
+def test_long_texts_gated_in_c_find_what_the_full_passes_find(monkeypatch):
+    """`_no_card_stretch` and `_no_long_token` skip the card and long-token passes on a long ASCII text that
+    cannot hold what they look for; with the gates off (`_GATE_MIN` out of reach) every text must give the
+    same findings, and a trade history alone must pass both gates."""
+    import random
+
+    from safety import shield as s
+
+    row = "2026-11-05 13:00,BTC/USDT,buy,0.123456,65432\r\n"
+    csv = row * 200
+    assert s._no_card_stretch(csv) and s._no_long_token(csv)
+    pieces = [
+        row, "card 4111 1111 1111 1111 ", "4111-1111-1111-1111", "4012888888881881", "３７８２８２２４６３１０００５",
+        "order 4111111111111111 ", "private key: " + "ab" * 32 + " ", "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3",
+        "api key = " + "Zx9" * 12 + "\n", "0x" + "f" * 64, "a" * 31 + " ", "1234567890123 ", "12 34 56 78 90 12 3", "-", " ",
+        "txid " + "e" * 64 + "\n",
+    ]
+    rng = random.Random(11)
+    found = 0
+    for _ in range(300):
+        text = csv[: rng.randrange(4096, len(csv))] + "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 6)))
+        gated = scan(text)
+        monkeypatch.setattr(s, "_GATE_MIN", 10**12)
+        assert scan(text) == gated, text[-300:]
+        monkeypatch.undo()
+        found += len(gated)
+    assert found > 100  # the texts do hold secrets
