@@ -885,6 +885,8 @@ LINES = st.sampled_from([
     B64_LINE, B64_LINE[:60] + "==", "--b1", "--b1--", "--b2", "--b2--", "", "Content-Type: multipart/mixed; boundary=b2",
     "Content-Type: message/rfc822", "Content-Type: message/delivery-status", "Content-Transfer-Encoding: base64",
     " folded", "From someone", "text line", "a" * 39, B64_LINE + ":", "\x00desk-elided-0\x00",
+    "--b1  ", "--b1--\t", "--b1x", "--b1 x", "--b1---", "--b2 \t ", "Content-Type: multipart/alternative; boundary=\"(b.*)\"",
+    "--(b.*)", "--(b.*)--", "--(b.x)",
 ])
 
 
@@ -901,7 +903,27 @@ def test_any_arrangement_of_lines_gives_the_stdlibs_tree(blocks, newline, multip
         parse_module._ELIDE_MIN_BYTES = saved
 
 
-def test_the_corpus_parses_to_the_stdlibs_tree_with_base64_runs_taken_out():
+def test_boundaries_are_matched_without_a_regex_compiled_for_each_and_the_stdlib_is_untouched():
+    """The private feedparser's boundary pattern (a prefix test + one shared regex) matches as the compiled one."""
+    import email.feedparser
+    import re
+
+    assert email.feedparser.re is re
+    for boundary in ["b1", "=_Part (1)+[x].*$", "----=_NextPart_000_0001_01D9", "a\\b", "ü\udcff"]:
+        separator = "--" + boundary
+        source = "(?P<sep>" + re.escape(separator) + r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$"
+        fast, real = parse_module._FeedParserRe.compile(source), re.compile(source)
+        assert isinstance(fast, parse_module._BoundaryPattern)
+        for tail in ["", "\r\n", "\n", "\r", "--", "--\r\n", "--  \t\n", "x\n", " x\n", "---\n", "\n\n", "--\r\n\r\n"]:
+            a, b = fast.match(separator + tail), real.match(separator + tail)
+            assert (a is None) == (b is None), (boundary, tail)
+            if a:
+                assert [a.group(g) for g in ("end", "ws", "linesep")] == [b.group(g) for g in ("end", "ws", "linesep")]
+        assert fast.match(separator[:-1] + "\n") is None and fast.match(" " + separator) is None
+    assert parse_module._FeedParserRe.compile(r"\r\n|\n").pattern == r"\r\n|\n"  # any other pattern: re's own
+
+
+def test_the_corpus_parses_to_the_stdlibs_own_tree_runs_taken_out_and_boundaries_matched_our_way():
     root = need_corpus()
     inputs = []
     for path in corpus_files(root):
