@@ -369,20 +369,37 @@ def add_business_time(calendar, start: datetime, duration: timedelta) -> datetim
     Raises ValueError for a negative duration or a calendar that never opens
     (within the horizon) before the duration is used up.
     """
+    return add_business_times(calendar, start, (duration,))[0]
+
+
+def add_business_times(calendar, start: datetime, durations) -> list[datetime]:
+    """``add_business_time`` for several durations from the same start, walking the open intervals once
+    (a clock's due and warning instants; a new ticket has two clocks)."""
     prep = _prepare(as_schedule(calendar))
     start_utc = _utc(start, "start")
-    if not isinstance(duration, timedelta):
-        raise TypeError(f"duration must be a timedelta, not {type(duration).__name__}")
-    if duration < timedelta(0):
-        raise ValueError(f"duration must not be negative: {duration!r}")
-    if not duration:
-        return start_utc
-    remaining = duration
+    durations = list(durations)
+    for duration in durations:
+        if not isinstance(duration, timedelta):
+            raise TypeError(f"duration must be a timedelta, not {type(duration).__name__}")
+        if duration < timedelta(0):
+            raise ValueError(f"duration must not be negative: {duration!r}")
+    results: list[datetime | None] = [None] * len(durations)
+    order = sorted(range(len(durations)), key=durations.__getitem__)
+    k = 0
+    while k < len(order) and not durations[order[k]]:
+        results[order[k]] = start_utc
+        k += 1
+    if k == len(order):
+        return results  # type: ignore[return-value]
+    elapsed = timedelta(0)
     for s, e in _raw_intervals(prep, start_utc):
         length = e - s
-        if remaining <= length:
-            return s + remaining
-        remaining -= length
+        while k < len(order) and durations[order[k]] - elapsed <= length:
+            results[order[k]] = s + (durations[order[k]] - elapsed)
+            k += 1
+        if k == len(order):
+            return results  # type: ignore[return-value]
+        elapsed += length
     raise ValueError("the calendar does not open within the horizon")
 
 

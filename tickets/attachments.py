@@ -37,11 +37,11 @@ class IncomingFile:
     def size(self) -> int:
         return len(self.payload)
 
-    @property
-    def md5(self) -> str:
+    @cached_property
+    def md5(self) -> str:  # asked for by intake's result row and by the stored attachment: hashed once
         return hashlib.md5(self.payload, usedforsecurity=False).hexdigest()
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.payload).hexdigest()
 

@@ -128,8 +128,7 @@ def _new_clock(
         if policy is None:
             raise LookupError(f"No SLA policy for {channel}/{metric}")
         target = policy.target
-        due_at = hours.add_business_time(calendar, at, target)
-        warn_at = hours.add_business_time(calendar, at, target * policy.warning_percent / 100)
+        due_at, warn_at = hours.add_business_times(calendar, at, (target, target * policy.warning_percent / 100))
     else:
         if calendar is None:
             raise LookupError(f"No calendar for {channel}/{metric}")

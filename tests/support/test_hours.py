@@ -12,6 +12,7 @@ from support.hours import (
     Schedule,
     WeeklyInterval,
     add_business_time,
+    add_business_times,
     as_schedule,
     business_time_between,
     is_open,
@@ -488,3 +489,17 @@ def test_holidays_have_no_open_time(scenario):
         assert not is_open(schedule, day_start)
         assert not is_open(schedule, day_end - TICK)
         assert list(open_intervals(schedule, day_start, day_end)) == []
+
+
+@PROPS
+@given(scenarios(), st.data())
+def test_several_durations_at_once_land_where_each_alone_does(scenario, data):
+    schedule, start = scenario
+    durations = data.draw(st.lists(durations_for(schedule), max_size=4), label="durations")
+    try:
+        alone = [add_business_time(schedule, start, d) for d in durations]
+    except ValueError:
+        with pytest.raises(ValueError):
+            add_business_times(schedule, start, durations)
+        return
+    assert add_business_times(schedule, start, durations) == alone
