@@ -52,11 +52,14 @@ def audit_deferred():
 
 def audit_event_build(obj, *, actor, verb: str, data: dict | None = None, request=None) -> AuditEvent:
     """The row `audit_event_record` appends, unsaved (several go in with one bulk_create)."""
+    known = actor is not None and actor.is_authenticated
+    # By column (actor_id, content_type_id): the related-object setters cost more than the rest of the row,
+    # and intake builds one of these for every ticket and reply.
     return AuditEvent(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_repr=(actor.email if actor is not None and actor.is_authenticated else "system")[:255],
+        actor_id=actor.pk if known else None,
+        actor_repr=(actor.email if known else "system")[:255],
         verb=verb,
-        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        content_type_id=ContentType.objects.get_for_model(obj).pk if obj is not None else None,
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:255] if obj is not None else "",
         data=data or {},

@@ -29,6 +29,21 @@ def test_reference_is_unguessable_and_not_sequential(customer):
         assert not ref[4:].isdigit()
 
 
+def test_references_use_every_letter_of_the_alphabet_in_every_place_evenly():
+    """40 random bits, 5 a character: each of the 32 letters turns up in each of the 8 places about as often."""
+    import re
+    from collections import Counter
+
+    from tickets.models import REFERENCE_ALPHABET, new_reference
+
+    refs = [new_reference() for _ in range(6400)]
+    assert all(re.fullmatch(r"SUP-[0-9A-HJKMNP-TV-Z]{8}", ref) for ref in refs) and len(set(refs)) == len(refs)
+    for place in range(4, 12):
+        counts = Counter(ref[place] for ref in refs)
+        assert set(counts) == set(REFERENCE_ALPHABET)
+        assert 100 <= min(counts.values()) and max(counts.values()) <= 310  # 200 expected; far outside is a bias
+
+
 @time_machine.travel(OPEN_HOURS, tick=False)
 def test_create_starts_first_response_and_resolution_clocks(customer):
     ticket = make_ticket(customer)
