@@ -879,6 +879,12 @@ def test_an_attachments_base64_is_parsed_as_one_line_with_the_same_tree():
     assert pdf.payload == bytes(range(256)) * 400
     # the placeholder text itself in a message: nothing is taken out
     assert _same_tree_as_the_stdlib(raw.replace(b"preamble", b"\x00desk-elided-0\x00")) == 0
+    # an overlong Content-Type (cut before the stdlib sees it) next to runs: cut the same way
+    overlong = b"Content-Type: text/plain; " + b'a="b;c"; ' * 600
+    defects: list[str] = []
+    parse_module._parse_tree(raw.replace(b"Content-Type: text/plain", overlong, 1), defects)
+    assert "overlong Content-Type header truncated" in defects
+    assert _same_tree_as_the_stdlib(raw.replace(b"Content-Type: text/plain", overlong, 1)) == 5
 
 
 LINES = st.sampled_from([

@@ -1053,8 +1053,10 @@ def _parse_tree(raw: bytes, defects: list[str]) -> tuple[Message, bool]:
     """(root, complete). compat32 parsing exactly as email.message_from_bytes does it, but stopped when
     nesting passes MAX_PARSER_DEPTH (the stdlib recurses per level: a few thousand levels take seconds and
     end in RecursionError); then only the headers are kept and the body is raw text."""
-    data = _defuse(raw, defects)
-    fed, runs = _elide_base64_runs(data)
+    # Runs first, then the overlong Content-Type cut on what is left (a run holds no "content-type:" and no
+    # header line, so the cut is the same; its scan lower-cases a copy of the message, now without the runs).
+    fed, runs = _elide_base64_runs(raw)
+    fed = _defuse(fed, defects)
     parser = _FeedParser(policy=email_policy.compat32)
     try:
         # Decoded chunk by chunk (ASCII + surrogateescape is one character per byte): no str copy of
@@ -1065,7 +1067,7 @@ def _parse_tree(raw: bytes, defects: list[str]) -> tuple[Message, bool]:
                 raise _TooDeep
         root = parser.close()
         if runs:
-            _restore_runs(root, data, runs)
+            _restore_runs(root, raw, runs)
         return root, True
     except (_TooDeep, RecursionError):
         defects.append(f"MIME nesting deeper than {MAX_PARSER_DEPTH} levels; body kept as raw text")
