@@ -517,3 +517,32 @@ def test_a_batch_its_thread_cannot_store_is_stored_one_by_one(monkeypatch):
     results = list(ingest_many([(f"s{i}", eml(sender=f"s{i}@example.com", message_id=f"s{i}@x")) for i in range(3)]))
     assert [r.outcome for r in results] == ["created"] * 3
     assert InboundEmail.objects.count() == 3 and Ticket.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_store_thread_whose_connection_broke_gets_a_new_one_and_no_message_is_lost(monkeypatch):
+    """The server drops the store thread's connection: the batches it cannot store go one by one, the thread
+    replaces the broken connection, and later batches are stored on it again."""
+    import threading
+
+    from django.db import connection as thread_connection
+
+    monkeypatch.setattr(intake, "BATCH_MESSAGES", 2)
+    real_store, stores = intake._store, []
+
+    def store(rows):
+        on_thread = threading.current_thread().name.startswith("intake-store")
+        if on_thread and not stores:
+            thread_connection.ensure_connection()
+            thread_connection.connection.close()  # as if the server went away
+        stores.append((on_thread, len(rows)))
+        return real_store(rows)
+
+    monkeypatch.setattr(intake, "_store", store)
+    messages = [(f"b{i}", eml(sender=f"b{i}@example.com", message_id=f"b{i}@x")) for i in range(8)]
+    results = list(ingest_many(messages))
+    assert [r.outcome for r in results] == ["created"] * 8
+    assert InboundEmail.objects.count() == 8 and Ticket.objects.count() == 8
+    assert stores[0] == (True, 2)  # the broken one
+    assert (True, 2) in stores[1:] and stores[-1] == (True, 2)  # stored on the thread again later
+    assert (False, 1) in stores  # a batch that could not be stored went one by one
