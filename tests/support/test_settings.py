@@ -122,3 +122,25 @@ def test_seed_demo_creates_every_role_and_is_repeatable(settings, capsys):
     assert User.objects.get(email="vip@demo.desk").customer_profile.is_vip
     zh, en = (User.objects.get(email=e).agent_profile for e in ("agent.zh@demo.desk", "agent.en@demo.desk"))
     assert set(zh.languages.values_list("code", flat=True)) != set(en.languages.values_list("code", flat=True))
+
+
+def test_embedded_defaults_take_email(tmp_path):
+    """`make run`'s SQLite database: the MTA door and a folder open tickets, thread replies and drop duplicates
+    (the tests otherwise run on PostgreSQL, where a compound statement may be ordered and SQLite's may not)."""
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    head = "From: {0}\r\nTo: support@desk.localhost\r\nSubject: {1}\r\nMessage-ID: <{2}>\r\n"
+    (folder / "1.eml").write_bytes((head.format("a@example.com", "Deposit", "e1@x") + "\r\nWhere is it?\r\n").encode())
+    (folder / "2.eml").write_bytes((head.format("b@example.com", "Login", "e2@x") + "\r\nLocked out.\r\n").encode())
+    (folder / "3.eml").write_bytes(
+        (head.format("a@example.com", "Re: Deposit", "e3@x") + "In-Reply-To: <e1@x>\r\n\r\nStill waiting.\r\n").encode()
+    )
+    (folder / "4.eml").write_bytes((folder / "2.eml").read_bytes())
+    assert run(["manage.py", "migrate", "-v0"], {}, tmp_path).returncode == 0
+    result = run(["manage.py", "ingest_email", str(folder)], {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [r["outcome"] for r in rows] == ["created", "created", "threaded", "duplicate"], rows
+    assert rows[2]["ticket"] == rows[0]["ticket"]
+    single = run(["manage.py", "ingest_email", str(folder / "1.eml")], {}, tmp_path)  # one file: the MTA pipe's path
+    assert [json.loads(line)["outcome"] for line in single.stdout.splitlines() if line.startswith("{")] == ["duplicate"]

@@ -198,12 +198,15 @@ def _follow_merges(ticket: Ticket, known: dict[int, Ticket] | None = None) -> Ti
 
 def decide(parsed: ParsedMessage, *, inbound_pk: int | None = None) -> Decision:
     """What to do with a parsed message. Reads only; `inbound_process` carries it out."""
+    # Without the models' orderings: SQLite refuses ORDER BY inside a compound statement (and PostgreSQL
+    # would sort for nothing).
     earlier = (
         InboundEmail.objects.filter(message_id=parsed.message_id, outcome__in=[Outcome.CREATED, Outcome.THREADED])
         .exclude(pk=inbound_pk)
+        .order_by()
         .values_list("pk")
     )
-    ours = TicketMailId.objects.filter(message_id=parsed.message_id).values_list("pk")
+    ours = TicketMailId.objects.filter(message_id=parsed.message_id).order_by().values_list("pk")
     if earlier.union(ours, all=True)[:1]:  # one round trip for both
         return _duplicate(parsed)
     return _decide_unique(parsed)
@@ -687,9 +690,10 @@ def _apply_together(pending: list[_Pending]) -> None:
         earlier = (
             InboundEmail.objects.filter(message_id__in=ids, outcome__in=[Outcome.CREATED, Outcome.THREADED])
             .exclude(pk__in=[p.inbound.pk for p in pending])
+            .order_by()
             .values_list("message_id")
         )
-        ours = TicketMailId.objects.filter(message_id__in=ids).values_list("message_id")
+        ours = TicketMailId.objects.filter(message_id__in=ids).order_by().values_list("message_id")
         handled = {message_id for (message_id,) in earlier.union(ours, all=True)}
         users = users_by_email(
             address for p in pending for address in [p.parsed.from_email, *p.parsed.to, *p.parsed.cc]
