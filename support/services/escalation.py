@@ -67,6 +67,9 @@ def _claim(kind: str, now: dt.datetime, batch: int) -> tuple[list[DueClock], boo
     """Mark up to `batch` clocks warned or breached in one statement; returns those this call marked,
     and whether their event rows were written by the same statement (PostgreSQL) or are still to write."""
     postgres = connection.vendor == "postgresql"
+    # A raw statement: on SQLite the instant must be written as Django stores it (UTC text), or it compares
+    # as text with the stored values in another zone's digits.
+    now_param = now if postgres else connection.ops.adapt_datetimefield_value(now)
     if kind == SLAEvent.Kind.BREACH:
         due, condition = "due_at", "state = 'running' AND breached_at IS NULL AND due_at <= %s"
         # A clock without a policy (a call-back's slot end) escalates: the default action.
@@ -75,11 +78,11 @@ def _claim(kind: str, now: dt.datetime, batch: int) -> tuple[list[DueClock], boo
             "(SELECT p.breach_action FROM support_slapolicy p WHERE p.id = support_slaclock.policy_id), 'escalate')"
             " IN ('escalate', 'reassign') THEN %s ELSE escalated_at END"
         )
-        params: list = [now, now, now]
+        params: list = [now_param, now_param, now_param]
     else:
         # A clock past its due time is breached, not warned (the breach sets warned_at too).
         due, condition = "warn_at", "state = 'running' AND warned_at IS NULL AND breached_at IS NULL AND warn_at <= %s"
-        assignments, params = "warned_at = %s", [now]
+        assignments, params = "warned_at = %s", [now_param]
     pick = f"SELECT id FROM support_slaclock WHERE {condition} ORDER BY {due} LIMIT %s"
     returning = _RETURNING.format(due=due)
     if postgres:
@@ -92,10 +95,10 @@ def _claim(kind: str, now: dt.datetime, batch: int) -> tuple[list[DueClock], boo
             f" SELECT id, %s, %s, %s - {due} FROM claimed)"
             f" SELECT * FROM claimed ORDER BY {due}"
         )
-        params += [now, batch, now, kind, now, now]
+        params += [now_param, batch, now_param, kind, now_param, now_param]
     else:
         sql = f"UPDATE support_slaclock SET {assignments} WHERE id IN ({pick}) AND {condition} RETURNING {returning}"
-        params += [now, batch, now]
+        params += [now_param, batch, now_param]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))
@@ -103,8 +106,16 @@ def _claim(kind: str, now: dt.datetime, batch: int) -> tuple[list[DueClock], boo
     clocks = []
     for row in rows:
         action, raise_priority = policies.get(row[9], (SLAPolicy.BreachAction.ESCALATE, True))
-        clocks.append(DueClock(*row[:9], action=action, raise_priority=raise_priority))
+        clocks.append(DueClock(row[0], _aware(row[1]), *row[2:9], action=action, raise_priority=raise_priority))
     return clocks, postgres
+
+
+def _aware(value) -> dt.datetime:
+    """A timestamp from a raw cursor: PostgreSQL gives it with its zone; SQLite (make run's embedded database)
+    gives it naive, in UTC, or as text when the column's type is not known to the driver."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _policies() -> dict[int, tuple[str, bool]]:
