@@ -67,9 +67,9 @@ def _claim(kind: str, now: dt.datetime, batch: int) -> tuple[list[DueClock], boo
     """Mark up to `batch` clocks warned or breached in one statement; returns those this call marked,
     and whether their event rows were written by the same statement (PostgreSQL) or are still to write."""
     postgres = connection.vendor == "postgresql"
-    # A raw statement: on SQLite the instant must be written as Django stores it (UTC text), or it compares
-    # as text with the stored values in another zone's digits.
-    now_param = now if postgres else connection.ops.adapt_datetimefield_value(now)
+    # A raw statement: the instant as the backend stores it (on SQLite UTC text, which otherwise compares as
+    # text with the stored values in another zone's digits; PostgreSQL takes it as it is).
+    now_param = connection.ops.adapt_datetimefield_value(now)
     if kind == SLAEvent.Kind.BREACH:
         due, condition = "due_at", "state = 'running' AND breached_at IS NULL AND due_at <= %s"
         # A clock without a policy (a call-back's slot end) escalates: the default action.
@@ -110,12 +110,9 @@ def _claim(kind: str, now: dt.datetime, batch: int) -> tuple[list[DueClock], boo
     return clocks, postgres
 
 
-def _aware(value) -> dt.datetime:
-    """A timestamp from a raw cursor: PostgreSQL gives it with its zone; SQLite (make run's embedded database)
-    gives it naive, in UTC, or as text when the column's type is not known to the driver."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.timezone.utc)
+def _aware(value: dt.datetime) -> dt.datetime:
+    """A timestamp from a raw cursor: PostgreSQL gives it with its zone, SQLite (make run's database) naive UTC."""
+    return value if timezone.is_aware(value) else timezone.make_aware(value, dt.timezone.utc)
 
 
 def _policies() -> dict[int, tuple[str, bool]]:
