@@ -25,7 +25,10 @@ WHERE, ORDER BY, LIMIT/OFFSET; the page's columns plus the assignee's name), tim
 the run checks both return the same references in the same order. A second baseline for the
 admin, "bare admin": Django's own changelist of the same rows with nothing added (one column, no
 filters, search or actions; same order, page size and paginator), on an admin site the benchmark
-mounts for itself: the floor of rendering a changelist page at all.
+mounts for itself: the floor of rendering a changelist page at all. A third, "bare view": a
+plain Django view (no admin, no template, no DRF) behind the same session login and staff check
+that runs the raw query itself and returns its rows as JSON: the floor of answering any
+logged-in request on this stack (middleware, session and user loads, the query, a response).
 Then EXPLAIN (ANALYZE, BUFFERS) of every ticket query of a case that took 2 ms or more.
 `--proposed-indexes` measures again with candidate indexes (created for the run, dropped after).
 """
@@ -50,6 +53,7 @@ CUSTOMERS = 20_000
 ADMIN = "/admin/tickets/ticket/"
 API = "/api/tickets/"
 BARE = "/bench-bare-admin/tickets/ticket/"
+BARE_VIEW = "/bench-bare-view/"
 EXPLAIN_FROM_S = 0.002
 NOW = object()  # stands for the instant of the measured request in a raw query's parameters
 
@@ -401,6 +405,7 @@ def cases(size: int, supervisor_id: int):
     due_1h = "t.sla_due_at >= %(now)s AND t.sla_due_at < %(now)s + INTERVAL '1 hour'"
     deep_cursor = f"{API}?cursor={quote(cursor_for(deep_id))}"
     return [
+        ("bare view first page (floor)", BARE_VIEW, admin_raw("true"), {}),
         ("bare admin first page (floor)", BARE, admin_raw("true"), {}),
         ("admin first page", ADMIN, admin_raw("true"), {}),
         (
@@ -648,10 +653,27 @@ def mount_bare_admin() -> None:
         def get_ordering(self, request):
             return [F("sla_due_at").asc(nulls_last=True), "-id"]
 
+    def bare_view(request):
+        """The first page's rows by the raw query, as JSON, for a logged-in staff member: no admin, template or DRF."""
+        from django.db import connection
+        from django.http import Http404, JsonResponse
+
+        if not (request.user.is_authenticated and request.user.is_staff):
+            raise Http404
+        with connection.cursor() as cursor:
+            cursor.execute(admin_raw("true"))
+            names = [c.name for c in cursor.description]
+            rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+        return JsonResponse({"results": rows})
+
     site = admin.AdminSite(name="bench_bare_admin")
     site.register(Ticket, BareTicketAdmin)
     urls = types.ModuleType("bench_queue_urls")
-    urls.urlpatterns = [path("bench-bare-admin/", site.urls), path("", include(settings.ROOT_URLCONF))]
+    urls.urlpatterns = [
+        path("bench-bare-admin/", site.urls),
+        path("bench-bare-view/", bare_view),
+        path("", include(settings.ROOT_URLCONF)),
+    ]
     settings.ROOT_URLCONF = urls
     clear_url_caches()
 

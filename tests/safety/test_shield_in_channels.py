@@ -79,6 +79,23 @@ def test_email_with_a_password_is_redacted_in_the_raw_copy_and_the_sender_is_tol
 
 
 @pytest.mark.django_db
+def test_a_message_saved_in_utf16_is_redacted_with_its_threading_headers(customer):
+    """The redacted raw copy reads the headers as parse_message does (the stored bytes were UTF-16)."""
+    from tickets.mail.intake import ingest_raw
+    from tickets.models import InboundEmail, TicketMessage
+
+    raw = (
+        f"From: {customer.email}\r\nSubject: Login\r\nMessage-ID: <u16@example.com>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nMy password is Tr0ub4dor&3xyz please check.\r\n"
+    ).encode("utf-16")
+    assert ingest_raw(raw, source="test").outcome == "created"
+    assert "[password removed]" in TicketMessage.objects.get(kind="customer").body_text
+    stored = bytes(InboundEmail.objects.get().raw)
+    assert b"Tr0ub4dor" not in stored and b"X-Desk-Redacted: password" in stored
+    assert b"Message-ID: <u16@example.com>" in stored and customer.email.encode() in stored
+
+
+@pytest.mark.django_db
 def test_attachments_with_secrets_are_not_stored(client, customer):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from pypdf import PdfWriter

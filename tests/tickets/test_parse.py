@@ -233,6 +233,61 @@ def test_missing_from():
     assert any("From" in d for d in garbage.defects)
 
 
+def test_without_a_usable_from_the_sender_comes_from_sender_reply_to_or_return_path():
+    reply_to = parse_message(mail("To: desk@support.example", "Reply-To: Ann <Ann@Example.org>", "Subject: s"))
+    assert (reply_to.from_email, reply_to.from_name) == ("ann@example.org", "Ann")
+    assert "missing From" in reply_to.defects and "sender taken from Reply-To (no usable From)" in reply_to.defects
+    both = parse_message(mail("From: just a name", "Sender: sec@example.org", "Reply-To: ann@example.org", "Subject: s"))
+    assert (both.from_email, both.from_name) == ("sec@example.org", "just a name")
+    envelope = parse_message(mail("Return-Path: <bob@example.org>", "Subject: s"))
+    assert envelope.from_email == "bob@example.org"
+    # A From wins over all of them; a bounce or an auto-reply keeps no sender (nobody to open a ticket for).
+    assert parse_message(mail("From: a@example.org", "Reply-To: b@example.org")).from_email == "a@example.org"
+    bounce = parse_message(mail(
+        "Return-Path: <>", "Reply-To: b@example.org", "Subject: Undelivered Mail Returned to Sender",
+        body="This is the mail system at host mx.example.\n\nI'm sorry to have to inform you that your message could not\n"
+             "be delivered to one or more recipients.\n\n<gone@example.org>: host said: 550 5.1.1 User unknown\n",
+    ))
+    assert bounce.bounce_reason and bounce.from_email == ""
+    auto = parse_message(mail("Reply-To: b@example.org", "Auto-Submitted: auto-replied", "Subject: Out of office"))
+    assert auto.auto_reply_reason and auto.from_email == ""
+    assert parse_message(mail("Return-Path: <>", "Subject: s")).from_email == ""
+
+
+SAVED = mail("From: a@example.org", "Subject: Gespeichert in Notepad", "Message-ID: <saved@x>",
+             "Content-Type: text/plain; charset=utf-8", body="Grüße\n", nl=b"\r\n")
+
+
+@pytest.mark.parametrize(
+    "wrapped, note",
+    [
+        (b"\xef\xbb\xbf" + SAVED, "byte-order mark before the headers ignored"),  # Windows editors
+        (SAVED.decode().encode("utf-16"), "the message was saved in UTF-16; read as UTF-8"),  # with its BOM
+        (b"\xfe\xff" + SAVED.decode().encode("utf-16-be"), "the message was saved in UTF-16; read as UTF-8"),
+        (SAVED.decode().encode("utf-16-le"), "the message was saved in UTF-16; read as UTF-8"),  # PowerShell, no BOM
+        (b"\r\n\r\n" + SAVED, "blank lines or spaces before the headers ignored"),  # a pipe
+        (b"  \n" + SAVED, "blank lines or spaces before the headers ignored"),  # a paste
+        (b"\n" + b"From a@example.org Mon Jan  1 00:00:00 2026\n" + SAVED, "blank lines or spaces before the headers ignored"),
+    ],
+)
+def test_what_editors_and_pipes_put_around_a_saved_message_is_looked_past(wrapped, note):
+    """The stdlib sees no header at all behind any of these: the sender, subject and Message-ID were lost."""
+    parsed = parse_message(wrapped)
+    assert (parsed.from_email, parsed.subject, parsed.message_id) == ("a@example.org", "Gespeichert in Notepad", "saved@x")
+    assert parsed.body_text.strip() == "Grüße"
+    assert note in parsed.defects
+    assert parse_message(SAVED).defects == []  # nothing to look past: nothing said
+
+
+def test_a_headerless_text_stays_a_headerless_text():
+    for raw in (b"\xef\xbb\xbf\r\n", b"\n\n\n"):
+        with pytest.raises(UnparseableMessage):
+            parse_message(raw)
+    parsed = parse_message(b"\r\nJust some words, no header.\r\n")
+    assert parsed.from_email == "" and "no header block; the whole input taken as the body" in parsed.defects
+    assert "Just some words" in parsed.body_text
+
+
 def test_date_is_aware_or_none():
     assert parse_message(mail(*BASE)).date == datetime(2025, 1, 7, 9, 0, tzinfo=timezone.utc)
     assert parse_message(mail("From: a@b.example", "Date: Tue, 7 Jan 2025 10:00:00 -0000")).date.tzinfo is not None

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from tickets.attachments import IncomingFile
-from tickets.mail.parse import ParsedMessage, UnparseableMessage, parse_message
+from tickets.mail.parse import ParsedMessage, UnparseableMessage, parse_message, unwrap_raw
 from tickets.models import InboundEmail, Ticket, TicketMailId, TicketMessage, TicketParticipant
 from support.services import audit_deferred
 from tickets.services import (
@@ -382,7 +382,7 @@ def _redact_raw(inbound: InboundEmail, parsed: ParsedMessage) -> None:
     kinds = sorted(kinds)
     if not kinds:
         return
-    original = BytesHeaderParser(policy=SMTP).parsebytes(bytes(inbound.raw))
+    original = BytesHeaderParser(policy=SMTP).parsebytes(unwrap_raw(bytes(inbound.raw)))  # the headers parse_message read
     redacted = EmailMessage(policy=SMTP)
     for name in _KEPT_HEADERS:
         for value in original.get_all(name, []):

@@ -1899,6 +1899,38 @@ def _finish_body(segments: list[_Segment], defects: list[str]) -> tuple[str, str
     return _scrub(text), sanitized
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_HEADER_START = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:|From ")
+
+
+def unwrap_raw(raw: bytes, defects: list[str] | None = None) -> bytes:
+    """The message as the parser must see it, for what editors and pipes put around a saved one: a UTF-8
+    byte-order mark (Windows editors), the whole file in UTF-16 (PowerShell's Out-File, Notepad's
+    "Unicode"), blank lines or spaces before the first header (a pipe, a paste). The stdlib's parser
+    sees no header at all behind any of them, and the message would lose its sender. The stored raw
+    bytes stay as they came; this is what parse_message and the redacted raw copy read."""
+    notes = defects if defects is not None else []
+    if raw[:2] in _UTF16_BOMS or (len(raw) >= 8 and raw[1:8:2] == b"\0\0\0\0" and b"\0" not in raw[0:8:2]):
+        try:
+            text = raw.decode("utf-16" if raw[:2] in _UTF16_BOMS else "utf-16-le")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if _HEADER_START.match(text.lstrip().encode("utf-8", "surrogateescape")[:1000]):
+                raw = text.encode("utf-8", "surrogateescape")
+                notes.append("the message was saved in UTF-16; read as UTF-8")
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[len(_UTF8_BOM):]
+        notes.append("byte-order mark before the headers ignored")
+    if raw[:1] in (b"\r", b"\n", b" ", b"\t"):
+        rest = raw.lstrip(b" \t\r\n")
+        if _HEADER_START.match(rest):
+            raw = rest
+            notes.append("blank lines or spaces before the headers ignored")
+    return raw
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse raw RFC 5322 bytes. Returns a ParsedMessage (with `defects` for anything that was wrong);
     raises UnparseableMessage only when the input is not a message at all."""
@@ -1908,10 +1940,11 @@ def parse_message(raw: bytes) -> ParsedMessage:
         raw = bytes(raw)
     elif not isinstance(raw, bytes):
         raise UnparseableMessage(f"not bytes but {type(raw).__name__}")
+    defects: list[str] = []
+    raw = unwrap_raw(raw, defects)
     if not raw.strip():
         raise UnparseableMessage("empty message")
 
-    defects: list[str] = []
     root, complete = _parse_tree(raw, defects)
     headers = _header_map(root)
     if not headers:
@@ -1980,6 +2013,15 @@ def parse_message(raw: bytes) -> ParsedMessage:
     body_text, body_html = _finish_body(segments, defects)
 
     auto_reply_reason, bounce_reason = _classify(headers, walker, from_email, from_name, subject, body_text)
+    if not from_email and not (auto_reply_reason or bounce_reason):
+        # No usable From (required by RFC 5322, yet missing): someone still wrote, and a ticket beats a quarantine.
+        # Sender, Reply-To, then the envelope's Return-Path; none is more trustworthy than a From would be.
+        for name in ("sender", "reply-to", "return-path"):
+            found = [pair for pair in _addresses(headers.get(name, [])[:1], hint) if "@" in pair[1]]
+            if found:
+                from_name, from_email = from_name or found[0][0], found[0][1]
+                defects.append(f"sender taken from {name.title()} (no usable From)")
+                break
     language = _clean_line(_raw_to_text(first("content-language") or (walker.languages[0] if walker.languages else "")))
 
     defects = _unique(_clean_line(d)[:200] for d in defects)
