@@ -28,6 +28,13 @@ SELF_HELP: dict[str, list] = {
         _("Check the minimum amount: $10 for bank transfer, UnionPay and local bank."),
         _("Your account must be reviewed before deposits are credited."),
         _("Card and UnionPay deposits are usually instant; allow 15-30 minutes before writing to us. Bank transfers take 1-3 business days."),
+        _("Withdrawals take 1-3 business days by bank transfer or UnionPay and arrive the same day at a local bank."),
+    ],
+    Category.VERIFICATION: [
+        _("Upload your documents on the Verification page: it checks each photo at once and tells you what to fix."),
+        _("Photos must be sharp and complete, all four corners visible, with the details you registered."),
+        _("Proof of residence must be issued within the last 3 months: a utility bill, bank statement or tenancy agreement."),
+        _("A card or account used for payment must be your own; third-party payment methods are refused."),
     ],
     Category.TECHNICAL: [
         _("Refresh the page and check your network connection."),

@@ -1,11 +1,13 @@
 """Read queries for tickets shared by the customer pages, the API and the admin."""
 import re
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Left
 from django.http import Http404
+from django.utils import timezone
 
-from support.models import User
+from support.models import SLAClock, User
 from tickets.models import CannedReply, Ticket, TicketAttachment, TicketMessage
 from tickets.permissions import can_view_ticket, is_ticket_staff
 
@@ -105,3 +107,38 @@ def canned_replies_for_case(*, category: str, language: str, limit: int = 5) -> 
     for reply in out:
         reply.match = "category" if reply.category else "general"
     return out
+
+
+# The category's structured fields, in the order the form asks for them.
+_DETAIL_FIELDS = ("account_number", "transaction_id", "amount", "payment_method", "order_reference", "occurred_at")
+
+
+def ticket_details(ticket: Ticket) -> list[tuple[str, object]]:
+    """(label, value) of the structured fields the ticket has, as the customer gave them: the amount with its
+    currency and without the column's trailing zeros (250, not 250.00000000)."""
+    details = []
+    for name in _DETAIL_FIELDS:
+        value = getattr(ticket, name)
+        if value in (None, ""):
+            continue
+        if name == "amount":
+            value = f"{format(value.normalize(), 'f')} {ticket.currency}".strip()
+        details.append((str(Ticket._meta.get_field(name).verbose_name), value))
+    return details
+
+
+def ticket_answer_by(ticket: Ticket):
+    """When the desk promised the first answer, while that promise still runs (None once answered, paused,
+    ended or overdue; the acknowledgement e-mail said the same instant)."""
+    if ticket.status not in (Ticket.Status.NEW, Ticket.Status.OPEN):
+        return None
+    return (
+        SLAClock.objects.filter(
+            content_type=ContentType.objects.get_for_model(Ticket), object_id=str(ticket.pk),
+            metric=SLAClock.Metric.FIRST_RESPONSE, state=SLAClock.State.RUNNING, due_at__gt=timezone.now(),
+        )
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+

@@ -4,18 +4,29 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from helpcenter import selectors as help_selectors
 from helpcenter import services as help_services
-from support.categories import Category
+from support.categories import RECOMMENDED_CHANNELS, Category
+from support.models.sla import Channel
+from support.selectors import channel_statuses
 from support.permissions import require_customer
 from tickets import services
 from tickets.attachments import AttachmentRejected
 from tickets.forms import CATEGORY_FIELDS, SELF_HELP, RatingForm, ReplyForm, TicketCreateForm
 from tickets.models import Ticket
-from tickets.selectors import attachment_get_for, ticket_get_for, ticket_thread, tickets_for_customer
+from tickets.selectors import (
+    attachment_get_for,
+    ticket_answer_by,
+    ticket_details,
+    ticket_get_for,
+    ticket_thread,
+    tickets_for_customer,
+)
 
 
 def _customer(request):
@@ -27,6 +38,32 @@ def _own_ticket(request, reference) -> Ticket:
     if ticket.customer_id != request.user.pk:
         raise Http404  # staff use the admin; these pages show a customer's own tickets only
     return ticket
+
+
+# Where the channels recommended for a category are opened (SPEC "Issue categories"); e-mail is this form itself.
+_CHANNEL_ACTIONS = {
+    Channel.CHAT: ("chat:list", gettext_lazy("Live chat answers this faster, in minutes."), gettext_lazy("Start a live chat")),
+    Channel.CALLBACK: ("callbacks:new", gettext_lazy("We can also call you at a time you choose."), gettext_lazy("Book a call-back")),
+    Channel.DOCUMENT: (
+        "kyc:home", gettext_lazy("Documents go faster on the Verification page, which checks each photo at once."),
+        gettext_lazy("Upload your documents"),
+    ),
+    Channel.COMPLAINT: (
+        "complaints:new", gettext_lazy("Unhappy with an answer you had? A complaint goes to senior support."), gettext_lazy("File a complaint"),
+    ),
+}
+
+
+def _channel_offers(category: str, *, vip: bool) -> dict:
+    """The ticket's promised response time, and the channels recommended for the category besides this form
+    (live chat for an urgent trading problem, say), each with whether it takes a request now."""
+    statuses = {status.channel: status for status in channel_statuses(vip=vip)}
+    offers = [
+        {"channel": channel, "url": reverse(_CHANNEL_ACTIONS[channel][0]), "lead": _CHANNEL_ACTIONS[channel][1],
+         "action": _CHANNEL_ACTIONS[channel][2], "status": statuses[channel]}
+        for channel in RECOMMENDED_CHANNELS.get(category, ()) if channel in _CHANNEL_ACTIONS
+    ]
+    return {"ticket_promise": statuses[Channel.WEB].promise, "channel_offers": offers}
 
 
 @login_required
@@ -72,6 +109,7 @@ def ticket_new(request):
             "category": category,
             "categories": Category.choices,
             "self_help": SELF_HELP.get(category, []),
+            **_channel_offers(category, vip=profile.is_vip),
             "asked_fields": CATEGORY_FIELDS.get(category, ()),
             "help_language": help_selectors.language_of(request),
             "help_attempt": help_services.help_attempt_param(request.POST.get("help_attempt")),
@@ -107,6 +145,8 @@ def ticket_detail(request, reference):
             "thread": ticket_thread(ticket, include_internal=False),
             "reply_form": reply_form,
             "rating_form": RatingForm(),
+            "details": ticket_details(ticket),
+            "answer_by": ticket_answer_by(ticket),
             "can_reopen": ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED) and services.reopenable(ticket),
         },
     )

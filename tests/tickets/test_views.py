@@ -18,6 +18,42 @@ def test_new_ticket_form_offers_self_help_and_asks_for_the_categorys_fields(clie
     assert "Caps Lock" in page and 'name="transaction_id"' not in page
 
 
+def test_new_ticket_form_says_when_we_answer_and_offers_the_categorys_faster_channel(client, customer):
+    client.force_login(customer)
+    page = client.get("/tickets/new/?category=urgent_trading").content.decode()
+    assert "We answer tickets within" in page
+    assert '<a class="button" href="/chat/" data-open-chat>Start a live chat</a>' in page  # opens the widget (forms.js)
+    page = client.get("/tickets/new/?category=verification").content.decode()
+    assert 'href="/verification/"' in page and "all four corners" in page and "last 3 months" in page
+    page = client.get("/tickets/new/?category=funds").content.decode()
+    assert 'href="/callbacks/new/"' in page and "same day at a local bank" in page
+    assert 'href="/complaints/new/"' in client.get("/tickets/new/?category=complaint").content.decode()
+    assert "data-open-chat" not in client.get("/tickets/new/?category=verification").content.decode()
+
+
+def test_pages_name_their_icon(client, customer):
+    """Without one, every page's browser asked for /favicon.ico and logged a 404 in the console."""
+    from django.contrib.staticfiles import finders
+
+    client.force_login(customer)
+    assert 'rel="icon" href="/static/support/favicon.svg"' in client.get("/tickets/").content.decode()
+    assert finders.find("support/favicon.svg")
+
+
+def test_new_ticket_form_says_when_live_chat_opens_while_it_is_closed(client, customer, monkeypatch):
+    import datetime as dt
+    import zoneinfo
+
+    from tickets import views
+
+    sunday_noon = dt.datetime(2026, 3, 8, 12, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))  # the desk is closed on Sundays
+    real = views.channel_statuses
+    monkeypatch.setattr(views, "channel_statuses", lambda **kwargs: real(at=sunday_noon, **kwargs))
+    client.force_login(customer)
+    page = client.get("/tickets/new/?category=urgent_trading").content.decode()
+    assert "data-open-chat" not in page and "Live chat opens Monday" in page
+
+
 def test_customer_opens_a_ticket_with_a_screenshot(client, customer):
     client.force_login(customer)
     shot = SimpleUploadedFile("error.png", b"\x89PNG\r\n\x1a\nfake", content_type="image/png")
@@ -31,6 +67,25 @@ def test_customer_opens_a_ticket_with_a_screenshot(client, customer):
     assert (ticket.channel, ticket.transaction_id, ticket.amount, ticket.customer) == ("web", "0xabc", 500, customer)
     page = client.get(response.url).content.decode()
     assert "Sent 500 USDT" in page and "error.png" in page
+    # What the customer gave is on the page, the amount as written (the column keeps 8 decimals)
+    assert "<dt>Transaction ID or hash</dt><dd>0xabc</dd>" in page and "<dd>500 USDT</dd>" in page
+
+
+def test_ticket_page_says_when_we_will_answer_until_we_have(client, customer, agent):
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from support.models import SLAClock
+
+    ticket = make_ticket(customer)
+    clock = SLAClock.objects.get(object_id=str(ticket.pk), metric="first_response")
+    client.force_login(customer)
+    page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    when = timezone.localtime(clock.due_at, zoneinfo.ZoneInfo(customer.customer_profile.time_zone)).strftime("%H:%M")
+    assert "We will answer by" in page and when in page
+    services.ticket_reply(ticket, author=agent, body="We are checking the withdrawal.")
+    assert "We will answer by" not in client.get(f"/tickets/{ticket.reference}/").content.decode()
 
 
 def test_missing_required_field_is_explained(client, customer):

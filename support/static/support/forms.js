@@ -26,3 +26,13 @@ document.addEventListener("click", (event) => {
   const target = document.getElementById(button.dataset.insertTarget || "id_body");
   if (target) insertAtCursor(target, button.dataset.insertText);
 });
+
+// <a data-open-chat href="...">: opens the page's chat widget instead of leaving the page (the link stays for a
+// page without the widget, or without scripts).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("[data-open-chat]");
+  const launcher = document.querySelector("[data-launcher]");
+  if (!link || !launcher) return;
+  event.preventDefault();
+  if (launcher.getAttribute("aria-expanded") !== "true") launcher.click();
+});
