@@ -149,8 +149,10 @@ class TicketAdmin(admin.ModelAdmin):
         (None, {"fields": ["reference", "subject", "category", "status", "priority", "assignee", "language", "channel"]}),
         (_("Customer"), {"fields": ["customer", "requester_email", "unverified_sender", "vip"]}),
         (_("Details"), {"fields": ["account_number", "transaction_id", "amount", "currency", "payment_method", "order_reference", "occurred_at"]}),
-        (_("Times"), {"fields": ["created_at", "updated_at", "first_response_at", "sla_due_at", "resolved_at", "closed_at"]}),
-        (_("Other"), {"fields": ["merged_into", "locked_by", "locked_at", "rating", "rating_comment"]}),
+        # Folded: the conversation and the answer form come after the fields, and these are seldom read.
+        (_("Times"), {"fields": ["created_at", "updated_at", "first_response_at", "sla_due_at", "resolved_at", "closed_at"],
+                      "classes": ["collapse"]}),
+        (_("Other"), {"fields": ["merged_into", "locked_by", "locked_at", "rating", "rating_comment"], "classes": ["collapse"]}),
     ]
     change_form_template = "admin/tickets/ticket/change_form.html"
 
