@@ -11,6 +11,8 @@ class CallbacksConfig(channel_apps.ChannelAppConfig):
     verbose_name = _("Call-backs")
     home_section = _("Your call-backs")
     home_empty = _("You have no upcoming call-backs.")
+    home_action = _("Book a call-back")
+    home_action_url = "callbacks:new"
 
     def open_items_for(self, user) -> list[dict]:
         from django.utils import timezone

@@ -11,6 +11,8 @@ class ChatConfig(channel_apps.ChannelAppConfig):
     verbose_name = _("Live chat")
     home_section = _("Your chats")
     home_empty = _("You have no open chats.")
+    home_action = _("Start a live chat")
+    home_action_url = "chat:list"
 
     def open_items_for(self, user) -> list[dict]:
         from chat.models import Conversation

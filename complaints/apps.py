@@ -11,6 +11,8 @@ class ComplaintsConfig(channel_apps.ChannelAppConfig):
     verbose_name = _("Complaints")
     home_section = _("Your complaints")
     home_empty = _("You have no open complaints.")
+    home_action = _("Make a complaint")
+    home_action_url = "complaints:new"
 
     def open_items_for(self, user) -> list[dict]:
         from complaints.models import Complaint

@@ -11,6 +11,8 @@ class KycConfig(channel_apps.ChannelAppConfig):
     verbose_name = _("Document verification")
     home_section = _("Your verification")
     home_empty = _("No documents are waiting for review.")
+    home_action = _("Upload your documents")
+    home_action_url = "kyc:home"
 
     def open_items_for(self, user) -> list[dict]:
         from kyc.models import VerificationCase

@@ -8,6 +8,8 @@ class ChannelAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     home_section = ""
     home_empty = ""
+    home_action = ""  # what the section's link starts ("Open a ticket"), to the URL named by home_action_url
+    home_action_url = ""
 
     def open_items_for(self, user) -> list[dict]:
         """The customer's open items as {"label", "url", "status"}; an app with no cases yet has none."""

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, ngettext
 
@@ -114,7 +115,8 @@ def customer_home_sections(user) -> list[dict]:
     for config in apps.get_app_configs():
         if hasattr(config, "open_items_for"):
             sections.append(
-                {"app": config.label, "title": config.home_section, "items": config.open_items_for(user), "empty": config.home_empty}
+                {"app": config.label, "title": config.home_section, "items": config.open_items_for(user), "empty": config.home_empty,
+                 "action": config.home_action, "action_url": reverse(config.home_action_url) if config.home_action_url else ""}
             )
     return sections
 

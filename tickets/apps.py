@@ -11,6 +11,8 @@ class TicketsConfig(channel_apps.ChannelAppConfig):
     verbose_name = _("Tickets")
     home_section = _("Your tickets")
     home_empty = _("You have no open tickets.")
+    home_action = _("Open a ticket")
+    home_action_url = "tickets:new"
 
     def open_items_for(self, user) -> list[dict]:
         from tickets.models import Ticket

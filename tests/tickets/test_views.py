@@ -182,6 +182,16 @@ def test_home_lists_open_tickets(client, customer):
     assert ticket.reference in client.get("/").content.decode()
 
 
+def test_home_offers_to_start_something_in_every_section(client, customer):
+    """Each section of the home page links to where its kind of request starts (it listed only what was open)."""
+    client.force_login(customer)
+    page = client.get("/").content.decode()
+    for link in ('href="/tickets/new/">Open a ticket', 'href="/chat/" data-open-chat>Start a live chat',
+                 'href="/callbacks/new/">Book a call-back', 'href="/verification/">Upload your documents',
+                 'href="/complaints/new/">Make a complaint'):
+        assert f'<a class="button" {link}</a>' in page
+
+
 def test_agent_using_customer_pages_is_refused(client, agent):
     client.force_login(agent)
     assert client.get("/tickets/").status_code == 403
