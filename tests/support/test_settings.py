@@ -122,6 +122,13 @@ def test_seed_demo_creates_every_role_and_is_repeatable(settings, capsys):
     assert User.objects.get(email="vip@demo.desk").customer_profile.is_vip
     zh, en = (User.objects.get(email=e).agent_profile for e in ("agent.zh@demo.desk", "agent.en@demo.desk"))
     assert set(zh.languages.values_list("code", flat=True)) != set(en.languages.values_list("code", flat=True))
+    # A customer can book a call-back on the demo desk: slots in English and Chinese, made once
+    from callbacks.models import CapacityRule, Slot
+
+    assert CapacityRule.objects.count() == 1
+    assert {"en", "zh-hans"} <= set(Slot.objects.values_list("language", flat=True))
+    assert Slot.objects.count() == Slot.objects.values("starts_at", "language").distinct().count()
+    assert "Call-back slots for the next" in out
 
 
 def test_embedded_defaults_take_email(tmp_path):

@@ -7,6 +7,7 @@ from support.models import User
 from support.services import agent_create, customer_create
 
 DEMO_PASSWORD = "demo-desk-2026"
+DEMO_CALLBACK_RULE = "Demo: Monday to Saturday, 09:00-18:00"
 
 AGENTS = [
     # email, name, languages, roles, extra
@@ -37,6 +38,28 @@ class Command(BaseCommand):
         if not User.objects.filter(is_superuser=True).exists():
             User.objects.create_superuser("admin@demo.desk", DEMO_PASSWORD)
         self.stdout.write(f"  {'admin@demo.desk':<24} superuser")
+        slots = self._callback_slots()
+        self.stdout.write(f"Call-back slots for the next {settings.CALLBACK_HORIZON_DAYS} days: {slots} new")
+
+    def _callback_slots(self) -> int:
+        """A capacity rule for the demo's call-back agents, and its slots from today on (beat's hourly
+        callback_slots_generate keeps them coming): without one, no customer could book a call-back."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from callbacks.models import CapacityRule
+        from callbacks.services import slots_generate
+        from support.models import Language
+
+        rule = CapacityRule.objects.filter(name=DEMO_CALLBACK_RULE).first()
+        if rule is None:
+            rule = CapacityRule.objects.create(
+                name=DEMO_CALLBACK_RULE, weekdays="0,1,2,3,4,5", starts=dt.time(9), ends=dt.time(18)
+            )
+            rule.agents.set(User.objects.filter(agent_profile__handles_callbacks=True, email__endswith="@demo.desk"))
+            rule.languages.set(Language.objects.filter(code__in=["zh-hans", "zh-hant", "en"]))
+        return slots_generate(rule, start=timezone.localdate(), days=settings.CALLBACK_HORIZON_DAYS + 1)
 
     def _seed(self) -> bool:
         if User.objects.filter(email=AGENTS[0][0]).exists():
