@@ -104,6 +104,22 @@ def channel_statuses(*, at: dt.datetime | None = None, vip: bool = False) -> lis
     return statuses
 
 
+# Where a customer starts each channel (e-mail: the desk's address).
+_CHANNEL_START = {
+    Channel.CHAT: "chat:list",
+    Channel.WEB: "tickets:new",
+    Channel.CALLBACK: "callbacks:new",
+    Channel.DOCUMENT: "kyc:home",
+    Channel.COMPLAINT: "complaints:new",
+}
+
+
+def channel_start_url(channel: str) -> str:
+    if channel == Channel.EMAIL:
+        return f"mailto:{settings.DESK_EMAIL_ADDRESS}"
+    return reverse(_CHANNEL_START[channel])
+
+
 def recommended_channels() -> list[tuple[str, list[str]]]:
     labels = dict(Channel.choices)
     return [(str(Category(cat).label), [str(labels[ch]) for ch in chans]) for cat, chans in RECOMMENDED_CHANNELS.items()]

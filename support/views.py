@@ -18,7 +18,7 @@ from django.apps import apps
 from support.channel_apps import ChannelAppConfig
 from support.forms import ProfileForm
 from support.permissions import customer_profile_of
-from support.selectors import channel_statuses, customer_home_sections, recommended_channels
+from support.selectors import channel_start_url, channel_statuses, customer_home_sections, recommended_channels
 from support.services import customer_profile_update, user_sockets_close
 
 
@@ -70,12 +70,13 @@ def contact(request):
     tz_name = _viewer_time_zone(request)
     profile = customer_profile_of(request.user)
     statuses = channel_statuses(vip=bool(profile and profile.is_vip))
+    rows = [(status, channel_start_url(status.channel)) for status in statuses]
     peaks = [notice for config in apps.get_app_configs() if isinstance(config, ChannelAppConfig) if (notice := config.peak_notice())]
     with timezone.override(zoneinfo.ZoneInfo(tz_name)):
         return render(
             request,
             "support/contact.html",
-            {"statuses": statuses, "recommended": recommended_channels(), "tz_name": tz_name, "now": timezone.now(), "peaks": peaks},
+            {"statuses": statuses, "rows": rows, "recommended": recommended_channels(), "tz_name": tz_name, "now": timezone.now(), "peaks": peaks},
         )
 
 

@@ -4,7 +4,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -13,7 +12,7 @@ from helpcenter import selectors as help_selectors
 from helpcenter import services as help_services
 from support.categories import RECOMMENDED_CHANNELS, Category
 from support.models.sla import Channel
-from support.selectors import channel_statuses
+from support.selectors import channel_start_url, channel_statuses
 from support.permissions import require_customer
 from tickets import services
 from tickets.attachments import AttachmentRejected
@@ -40,16 +39,16 @@ def _own_ticket(request, reference) -> Ticket:
     return ticket
 
 
-# Where the channels recommended for a category are opened (SPEC "Issue categories"); e-mail is this form itself.
+# What the new-ticket page says of the channels recommended for a category besides e-mail (this form itself).
 _CHANNEL_ACTIONS = {
-    Channel.CHAT: ("chat:list", gettext_lazy("Live chat answers this faster, in minutes."), gettext_lazy("Start a live chat")),
-    Channel.CALLBACK: ("callbacks:new", gettext_lazy("We can also call you at a time you choose."), gettext_lazy("Book a call-back")),
+    Channel.CHAT: (gettext_lazy("Live chat answers this faster, in minutes."), gettext_lazy("Start a live chat")),
+    Channel.CALLBACK: (gettext_lazy("We can also call you at a time you choose."), gettext_lazy("Book a call-back")),
     Channel.DOCUMENT: (
-        "kyc:home", gettext_lazy("Documents go faster on the Verification page, which checks each photo at once."),
+        gettext_lazy("Documents go faster on the Verification page, which checks each photo at once."),
         gettext_lazy("Upload your documents"),
     ),
     Channel.COMPLAINT: (
-        "complaints:new", gettext_lazy("Unhappy with an answer you had? A complaint goes to senior support."), gettext_lazy("File a complaint"),
+        gettext_lazy("Unhappy with an answer you had? A complaint goes to senior support."), gettext_lazy("File a complaint"),
     ),
 }
 
@@ -59,8 +58,8 @@ def _channel_offers(category: str, *, vip: bool) -> dict:
     (live chat for an urgent trading problem, say), each with whether it takes a request now."""
     statuses = {status.channel: status for status in channel_statuses(vip=vip)}
     offers = [
-        {"channel": channel, "url": reverse(_CHANNEL_ACTIONS[channel][0]), "lead": _CHANNEL_ACTIONS[channel][1],
-         "action": _CHANNEL_ACTIONS[channel][2], "status": statuses[channel]}
+        {"channel": channel, "url": channel_start_url(channel), "lead": _CHANNEL_ACTIONS[channel][0],
+         "action": _CHANNEL_ACTIONS[channel][1], "status": statuses[channel]}
         for channel in RECOMMENDED_CHANNELS.get(category, ()) if channel in _CHANNEL_ACTIONS
     ]
     return {"ticket_promise": statuses[Channel.WEB].promise, "channel_offers": offers}

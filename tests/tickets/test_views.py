@@ -31,6 +31,13 @@ def test_new_ticket_form_says_when_we_answer_and_offers_the_categorys_faster_cha
     assert "data-open-chat" not in client.get("/tickets/new/?category=verification").content.decode()
 
 
+def test_contact_page_links_each_channel_that_takes_requests_now(client, customer):
+    client.force_login(customer)
+    page = client.get("/contact/").content.decode()
+    assert 'href="/tickets/new/">Ticket (web form)</a>' in page and 'href="/callbacks/new/">Call-back</a>' in page
+    assert 'href="mailto:support@desk.localhost">E-mail</a>' in page
+
+
 def test_pages_name_their_icon(client, customer):
     """Without one, every page's browser asked for /favicon.ico and logged a 404 in the console."""
     from django.contrib.staticfiles import finders
