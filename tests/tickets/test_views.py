@@ -38,6 +38,15 @@ def test_contact_page_links_each_channel_that_takes_requests_now(client, custome
     assert 'href="mailto:support@desk.localhost">E-mail</a>' in page
 
 
+def test_staff_navigation_leads_to_the_queue_and_not_to_the_customer_area(client, customer, agent):
+    client.force_login(agent)
+    page = client.get("/help/").content.decode()
+    assert 'href="/admin/tickets/ticket/">Ticket queue</a>' in page and "My requests" not in page
+    client.force_login(customer)
+    page = client.get("/help/").content.decode()
+    assert "Ticket queue" not in page and 'href="/">My requests</a>' in page
+
+
 def test_pages_name_their_icon(client, customer):
     """Without one, every page's browser asked for /favicon.ico and logged a 404 in the console."""
     from django.contrib.staticfiles import finders
