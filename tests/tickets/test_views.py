@@ -18,7 +18,19 @@ def test_new_ticket_form_offers_self_help_and_asks_for_the_categorys_fields(clie
     assert "Caps Lock" in page and 'name="transaction_id"' not in page
 
 
-def test_new_ticket_form_says_when_we_answer_and_offers_the_categorys_faster_channel(client, customer):
+def _desk_time(monkeypatch, moment):
+    """The new-ticket page's channel states as at `moment` (the desk's hours decide whether chat is open)."""
+    from tickets import views
+
+    real = views.channel_statuses
+    monkeypatch.setattr(views, "channel_statuses", lambda **kwargs: real(at=moment, **kwargs))
+
+
+def test_new_ticket_form_says_when_we_answer_and_offers_the_categorys_faster_channel(client, customer, monkeypatch):
+    import datetime as dt
+    import zoneinfo
+
+    _desk_time(monkeypatch, dt.datetime(2026, 3, 9, 10, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")))  # Monday morning
     client.force_login(customer)
     page = client.get("/tickets/new/?category=urgent_trading").content.decode()
     assert "We answer tickets within" in page
@@ -60,11 +72,7 @@ def test_new_ticket_form_says_when_live_chat_opens_while_it_is_closed(client, cu
     import datetime as dt
     import zoneinfo
 
-    from tickets import views
-
-    sunday_noon = dt.datetime(2026, 3, 8, 12, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))  # the desk is closed on Sundays
-    real = views.channel_statuses
-    monkeypatch.setattr(views, "channel_statuses", lambda **kwargs: real(at=sunday_noon, **kwargs))
+    _desk_time(monkeypatch, dt.datetime(2026, 3, 8, 12, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")))  # closed on Sundays
     client.force_login(customer)
     page = client.get("/tickets/new/?category=urgent_trading").content.decode()
     assert "data-open-chat" not in page and "Live chat opens Monday" in page
