@@ -3,6 +3,16 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import AgentPresence, ChatMessage, Conversation
+from support import admin_filters
+from support.admin import LargeTableAdmin
+from support.models import User
+
+
+class ChatAssigneeFilter(admin_filters.AssigneeFilter):
+    """The agents by their role: RelatedOnlyFieldListFilter read every chat for the assignees it has."""
+
+    def agents(self, request):
+        return User.objects.filter(groups__name="agent", is_active=True).order_by("first_name", "email")
 
 
 class ChatMessageInline(admin.TabularInline):
@@ -18,16 +28,14 @@ class ChatMessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(LargeTableAdmin):
     list_display = ["public_id", "customer", "category", "language", "vip", "status", "outcome", "assignee", "queued_at", "rating"]
-    list_filter = ["status", "outcome", "category", "language", "vip", ("assignee", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "outcome", "category", "language", "vip", ChatAssigneeFilter, "queued_at"]
     search_fields = ["public_id", "customer__email", "customer__customer_profile__account_number"]
     list_select_related = ["customer", "assignee"]
     readonly_fields = [f.name for f in Conversation._meta.fields] + ["ticket_link"]
     exclude = ["declined_by"]
     inlines = [ChatMessageInline]
-    show_full_result_count = False
-    date_hierarchy = "queued_at"
 
     @admin.display(description=_("ticket"))
     def ticket_link(self, obj):

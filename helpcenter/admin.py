@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpcenter.models import Article, ArticleTranslation, Category, HelpfulVote, HelpSearch
 from helpcenter.rendering import render_markdown
-from support.admin import ReadOnlyAdmin
+from support.admin import LogAdmin
 
 
 @admin.register(Category)
@@ -89,12 +89,10 @@ class NoResultFilter(admin.SimpleListFilter):
 
 
 @admin.register(HelpSearch)
-class HelpSearchAdmin(ReadOnlyAdmin):
+class HelpSearchAdmin(LogAdmin):
     """What customers searched for and whether an article solved it (queries pass the secret shield first)."""
 
     list_display = ["created_at", "source", "language", "query", "hits", "outcome", "solved_by"]
-    list_filter = ["source", "outcome", "language", NoResultFilter]
+    list_filter = ["source", "outcome", "language", NoResultFilter, "created_at"]
     search_fields = ["query_key"]
-    date_hierarchy = "created_at"
     list_select_related = ["solved_by"]
-    show_full_result_count = False

@@ -18,6 +18,8 @@ from support.models import (
     User,
     WeeklyHours,
 )
+from support import admin_filters
+from support.paginator import EstimatedCountPaginator
 from support.services import audit_view_record
 
 
@@ -101,24 +103,35 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     list_select_related = ["calendar"]
 
 
-@admin.register(SLAClock)
-class SLAClockAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "channel", "metric", "state", "vip", "started_at", "due_at", "met_at", "breached_at", "escalated_at", "assignee"]
-    list_filter = ["channel", "metric", "state", "vip"]
-    list_select_related = ["assignee"]
-    date_hierarchy = "due_at"
+class LargeTableAdmin(admin.ModelAdmin):
+    """A table that grows with every case (clocks, audit rows, mail, notifications, chats, searches: millions
+    of rows at a million tickets). No COUNT(*) of the table (the planner's estimate, or a count capped at 200
+    pages), newest first by an index, and dates by the range filter (Today, Past 7 days, ...) rather than
+    date_hierarchy, whose month list is a DISTINCT over every row of the year: 2.3 s on 3 million audit rows."""
+
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    ordering = ["-id"]  # the primary key's index; ids grow with time
+
+
+class LogAdmin(LargeTableAdmin, ReadOnlyAdmin):
+    """A large table written only by services."""
+
+
+@admin.register(SLAClock)
+class SLAClockAdmin(LogAdmin):
+    list_display = ["__str__", "channel", "metric", "state", "vip", "started_at", "due_at", "met_at", "breached_at", "escalated_at", "assignee"]
+    list_filter = ["channel", "metric", "state", "vip", "started_at", "due_at"]
+    list_select_related = ["assignee"]
 
 
 @admin.register(SLAEvent)
-class SLAEventAdmin(ReadOnlyAdmin):
+class SLAEventAdmin(LogAdmin):
     """What the enforcement scan did, once per clock and kind, and how late it noticed."""
 
     list_display = ["created_at", "kind", "clock", "lag"]
-    list_filter = ["kind"]
+    list_filter = ["kind", "created_at"]
     list_select_related = ["clock"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
 
 
 @admin.register(Team)
@@ -128,15 +141,15 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(LogAdmin):
     list_display = ["created_at", "actor_repr", "verb", "object_repr", "ip_address"]
-    list_filter = ["verb"]
+    list_filter = [("verb", admin_filters.IndexedValuesFilter), "created_at"]
     search_fields = ["actor_repr", "object_repr", "object_id"]
-    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-id"]  # created_at is indexed (and the model's order)
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(ReadOnlyAdmin):
+class OutboundEmailAdmin(LogAdmin):
     list_display = ["created_at", "subject", "status", "attempts", "sent_at"]
     list_filter = ["status"]
     # The body can carry a reset link or the customer's phrase: list metadata only.
@@ -144,6 +157,6 @@ class OutboundEmailAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(LogAdmin):
     list_display = ["created_at", "recipient", "kind", "message", "read_at"]
     list_select_related = ["recipient"]

