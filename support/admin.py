@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from support import admin_filters
 from support.models import (
     AgentProfile,
     AuditEvent,
@@ -18,7 +19,6 @@ from support.models import (
     User,
     WeeklyHours,
 )
-from support import admin_filters
 from support.paginator import EstimatedCountPaginator
 from support.services import audit_view_record
 

@@ -3,6 +3,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -135,6 +136,22 @@ def customer_home_sections(user) -> list[dict]:
                  "action": config.home_action, "action_url": reverse(config.home_action_url) if config.home_action_url else ""}
             )
     return sections
+
+
+def sla_case_filter(case) -> dict:
+    """The SLAClock columns that name a case, of any channel's model."""
+    return {"content_type": ContentType.objects.get_for_model(case), "object_id": str(case.pk)}
+
+
+def sla_running_due(case, *, metric: str) -> dt.datetime | None:
+    """When the case's running `metric` clock falls due, while that is still ahead (None once met, paused, ended
+    or overdue)."""
+    return (
+        SLAClock.objects.filter(state=SLAClock.State.RUNNING, metric=metric, due_at__gt=timezone.now(), **sla_case_filter(case))
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
 
 
 def sla_clocks_due(*, before: dt.datetime):

@@ -36,7 +36,7 @@ def _agents() -> list[User]:
     request = _request.get()
     cached = getattr(request, "_desk_agents", None)
     if cached is None:
-        cached = list(User.objects.filter(groups__name="agent", is_active=True).order_by("first_name", "email"))
+        cached = list(admin_filters.agents_by_role())
         if request is not None:
             request._desk_agents = cached
     return cached

@@ -1,13 +1,12 @@
 """Read queries for tickets shared by the customer pages, the API and the admin."""
 import re
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Left
 from django.http import Http404
-from django.utils import timezone
 
 from support.models import SLAClock, User
+from support.selectors import sla_running_due
 from tickets.models import CannedReply, Ticket, TicketAttachment, TicketMessage
 from tickets.permissions import can_view_ticket, is_ticket_staff
 
@@ -132,13 +131,4 @@ def ticket_answer_by(ticket: Ticket):
     ended or overdue; the acknowledgement e-mail said the same instant)."""
     if ticket.status not in (Ticket.Status.NEW, Ticket.Status.OPEN):
         return None
-    return (
-        SLAClock.objects.filter(
-            content_type=ContentType.objects.get_for_model(Ticket), object_id=str(ticket.pk),
-            metric=SLAClock.Metric.FIRST_RESPONSE, state=SLAClock.State.RUNNING, due_at__gt=timezone.now(),
-        )
-        .order_by("due_at")
-        .values_list("due_at", flat=True)
-        .first()
-    )
-
+    return sla_running_due(ticket, metric=SLAClock.Metric.FIRST_RESPONSE)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from support import hours
 from support.models import BusinessCalendar, Holiday, SLAClock, SLAPolicy, WeeklyHours
+from support.selectors import sla_case_filter
 
 
 def _table(model) -> str:
@@ -107,13 +108,9 @@ def sla_policies_for(
     return {pair: _best(found[pair], priority=priority, vip=vip) for pair in pairs}
 
 
-def _case_filter(case) -> dict:
-    return {"content_type": ContentType.objects.get_for_model(case), "object_id": str(case.pk)}
-
-
 def _active_clocks(case, metric: str | None):
     qs = SLAClock.objects.select_for_update().select_related("calendar").filter(
-        state__in=SLAClock.ACTIVE_STATES, **_case_filter(case)
+        state__in=SLAClock.ACTIVE_STATES, **sla_case_filter(case)
     )
     return qs.filter(metric=metric) if metric else qs
 
@@ -186,7 +183,7 @@ def sla_clock_start(
         if existing is not None:
             return existing
         if clock is not None:
-            for name, value in _case_filter(case).items():
+            for name, value in sla_case_filter(case).items():
                 setattr(clock, name, value)
             clock.category, clock.language, clock.assignee = category, language, assignee
             try:
@@ -238,7 +235,7 @@ def sla_clocks_start_new_many(entries: list[tuple[object, list[SLAClock], dict]]
     """
     stored = []
     for case, clocks, about in entries:
-        where = _case_filter(case)
+        where = sla_case_filter(case)
         for clock in clocks:
             for name, value in where.items():
                 setattr(clock, name, value)
@@ -327,7 +324,7 @@ def sla_clock_breach(case, *, metric: str, at: dt.datetime | None = None) -> SLA
 
 def sla_clocks_assign(case, *, assignee) -> int:
     """Record who now holds the case on its active clocks (the dashboard's team filter, breach notices)."""
-    return SLAClock.objects.filter(state__in=SLAClock.ACTIVE_STATES, **_case_filter(case)).update(assignee=assignee)
+    return SLAClock.objects.filter(state__in=SLAClock.ACTIVE_STATES, **sla_case_filter(case)).update(assignee=assignee)
 
 
 BUCKET_BASE = 1.05

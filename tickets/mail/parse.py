@@ -1899,9 +1899,10 @@ def _finish_body(segments: list[_Segment], defects: list[str]) -> tuple[str, str
     return _scrub(text), sanitized
 
 
-_UTF8_BOM = b"\xef\xbb\xbf"
+UTF8_BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, which Windows editors put before what they save
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_HEADER_START = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:|From ")
+HEADER_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")  # a header field's name and colon
+_HEADER_START = re.compile(HEADER_FIELD.pattern + rb"|From ")  # or an mbox From_ line
 
 
 def unwrap_raw(raw: bytes, defects: list[str] | None = None) -> bytes:
@@ -1920,8 +1921,8 @@ def unwrap_raw(raw: bytes, defects: list[str] | None = None) -> bytes:
             if _HEADER_START.match(text.lstrip().encode("utf-8", "surrogateescape")[:1000]):
                 raw = text.encode("utf-8", "surrogateescape")
                 notes.append("the message was saved in UTF-16; read as UTF-8")
-    if raw.startswith(_UTF8_BOM):
-        raw = raw[len(_UTF8_BOM):]
+    if raw.startswith(UTF8_BOM):
+        raw = raw[len(UTF8_BOM):]
         notes.append("byte-order mark before the headers ignored")
     if raw[:1] in (b"\r", b"\n", b" ", b"\t"):
         rest = raw.lstrip(b" \t\r\n")

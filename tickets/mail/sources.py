@@ -4,11 +4,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from tickets.mail.parse import HEADER_FIELD, UTF8_BOM
+
 SKIP_NAMES = {".DS_Store"}
 
 
-BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, which Windows editors put before what they save
-_HEADER_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
 # A From_ line: "From sender date" (a date has digits) or "From -" (Thunderbird), nothing like "From Russia with love".
 _FROM_LINE = re.compile(rb"From (?:\S*\s*$|\S+ .*\d)")
 
@@ -16,7 +16,7 @@ _FROM_LINE = re.compile(rb"From (?:\S*\s*$|\S+ .*\d)")
 def _is_mbox(path: Path) -> bool:
     with path.open("rb") as handle:
         head = handle.read(8)
-    return head.removeprefix(BOM).startswith(b"From ")
+    return head.removeprefix(UTF8_BOM).startswith(b"From ")
 
 
 def _mbox_messages(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -25,8 +25,9 @@ def _mbox_messages(path: Path) -> Iterator[tuple[str, bytes]]:
     A line "From ..." starts the next message only when it looks like a From_ line (a sender and a date,
     or Thunderbird's "From -") and the line after it is a header field; mailbox.mbox splits at every line
     that starts "From ", but mail programs that write mboxo files (Thunderbird) leave "From Russia with
-    love" in a body unescaped, and that must not cut the message in two. A byte-order mark before the first From_ line is skipped
-    (mailbox.mbox dropped the whole first message then). Every other byte is in some message.
+    love" in a body unescaped, and that must not cut the message in two. A byte-order mark before the
+    first From_ line is skipped (mailbox.mbox dropped the whole first message then). Every other byte is
+    in some message.
     """
     with path.open("rb") as handle:
         lines = iter(handle)
@@ -35,7 +36,7 @@ def _mbox_messages(path: Path) -> Iterator[tuple[str, bytes]]:
         following = next(lines, None)
         while following is not None:
             line, following = following, next(lines, None)
-            if _FROM_LINE.match(line) and following is not None and _HEADER_FIELD.match(following):
+            if _FROM_LINE.match(line) and following is not None and HEADER_FIELD.match(following):
                 if after_blank:
                     current.pop()  # the blank line that separates two messages belongs to neither
                 index += 1
